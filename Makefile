@@ -1,0 +1,71 @@
+# Portal Ciudadano. The README's two commands are `make run` and `make test`;
+# every other target is a step of those two, or a tool for developers.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= localhost
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.DEFAULT_GOAL := help
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install python3.11 (and python3.11-venv), or run: make PYTHON=/path/to/python3.11 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install the portal
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+browser:  ## Install Debian's chromium and chromium-driver when missing (needs root)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else \
+		echo "The browser tests need Debian's chromium and chromium-driver."; \
+		echo "Run as root, or first: sudo apt-get install chromium chromium-driver"; exit 1; \
+	fi
+
+compile-translations: $(VENV)/.installed  ## Compile translations/*.po into .mo files
+	$(BIN)/pybabel compile -d translations
+
+messages: $(VENV)/.installed  ## Extract strings into messages.pot and merge them into every catalogue
+	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --add-location=file --project "Portal Ciudadano" --copyright-holder "Portal Ciudadano" --msgid-bugs-address "i18n@portal.example" -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+migrate: $(VENV)/.installed  ## Apply database migrations (DATABASE_URL or SQLite in instance/)
+	$(BIN)/flask db upgrade
+
+run: $(VENV)/.installed compile-translations migrate  ## Set up and serve the portal with demo data on http://$(HOST):$(PORT)
+	$(BIN)/flask demo load
+	@echo
+	@echo "Portal Ciudadano is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	@echo
+	PORTAL_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test node_modules/.installed browser compile-translations  ## Install what the tests need, then run the whole suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-database: $(VENV)/.installed-test compile-translations  ## The database tests only (.ci/run runs them on PostgreSQL)
+	$(BIN)/pytest -m database $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: help install browser compile-translations messages migrate run test test-database lint

@@ -1,0 +1,128 @@
+"""Error pages: translated, with the right status and a way forward.
+
+Each page says what happened in plain words and what the citizen can do next,
+after the GOV.UK patterns for "page not found", "there is a problem with the
+service" and "service unavailable". The 500 page renders with nothing but the
+request's language, so it still works when the database does not.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import timedelta
+
+from flask import Flask, current_app, redirect, render_template, request
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from markupsafe import escape
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal import i18n
+from portal.extensions import db, limiter
+
+
+#: Statuses with a page of their own; any other 4xx gets the general "problem with
+#: your request" page, so no input ever ends on an untranslated Werkzeug page.
+PAGES = {400, 403, 404, 405}
+
+
+def _retry_after_seconds() -> int:
+    """Seconds until the limit that was hit lets the citizen try again."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, math.ceil(limit.reset_at - time.time()))
+
+
+def _page(template_name: str, status: int, **context: object) -> tuple[str, int]:
+    return render_template(template_name, status=status, **context), status
+
+
+def handle_http_error(error: HTTPException) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    status = error.code or 500
+    if status == 404 and (target := _language_prefixed(request.path)):
+        return redirect(target)  # type: ignore[return-value]
+    if status >= 500:
+        return handle_server_error(error)
+    template = f"errors/{status}.html" if status in PAGES else "errors/4xx.html"
+    body, status = _page(template, status)
+    # 405 must keep its Allow header.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return body, status, headers
+
+
+def _language_prefixed(path: str) -> str | None:
+    """``/accessibility`` → ``/es/accessibility`` when that page exists (old links, typed URLs).
+
+    The target always starts with ``/<lang>/``, so it stays on this site.
+    """
+    first = path.lstrip("/").partition("/")[0]
+    if first in i18n.LANGUAGES:
+        return None
+    target = f"/{i18n.current_language()}/{path.lstrip('/')}"
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(target, method="GET")
+    except HTTPException:
+        return None
+    return target
+
+
+def handle_rate_limit(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    seconds = _retry_after_seconds()
+    wait = format_timedelta(timedelta(seconds=seconds), threshold=1, add_direction=False)
+    body, status = _page("errors/429.html", 429, wait=wait)
+    return body, status, {"Retry-After": str(seconds)}
+
+
+def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
+    """A form whose token is missing or expired: explain and offer the form again.
+
+    The link goes back to the path the form was posted to, which is always a
+    path of this site, so it cannot be turned into an open redirect.
+    """
+    return _page("errors/csrf.html", 400, form_url=request.path)
+
+
+def handle_server_error(error: Exception) -> tuple[str, int]:
+    """Roll back whatever the request half-did, log it, and say sorry in the citizen's language.
+
+    If even the layout cannot render (a broken template, a context processor
+    that needs the database), a bare page with the same words is returned.
+    """
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the database may be what failed
+        pass
+    if not isinstance(error, HTTPException):
+        current_app.logger.exception("Unhandled error", exc_info=error)
+    try:
+        return _page("errors/500.html", 500)
+    except Exception:  # noqa: BLE001
+        current_app.logger.exception("The error page itself failed")
+        return _bare_server_error_page(), 500
+
+
+def _bare_server_error_page() -> str:
+    lang = i18n.current_language()
+    language = i18n.LANGUAGES[lang]
+    title = escape(_("Sorry, there is a problem with the service"))
+    body = escape(_("Try again later."))
+    return (
+        f'<!DOCTYPE html><html lang="{language.code}" dir="{language.direction}"><head>'
+        f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><main><h1>{title}</h1><p>{body}</p></main></body></html>"
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limit)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_server_error)
+    app.register_error_handler(Exception, handle_server_error)
+
+

@@ -1,0 +1,156 @@
+"""Languages: the URL prefix carries the language, so every page has one URL per language.
+
+A language in the URL (rather than only in a cookie) lets pages be cached per
+URL, lets search engines and assistive technology follow ``hreflang`` links, and
+lets a citizen share a link that opens in the language they read it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, g, redirect, request, url_for
+from flask_babel import get_locale
+from werkzeug.routing import BaseConverter
+
+LANGUAGE_COOKIE = "lang"
+DEFAULT_LANGUAGE = "es"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    #: The language's name in itself: a reader looks for the name they know.
+    native_name: str
+    direction: str = "ltr"
+
+
+LANGUAGES: dict[str, Language] = {
+    language.code: language
+    for language in (
+        Language("es", "Español"),
+        Language("en", "English"),
+        Language("ca", "Català"),
+        Language("gl", "Galego"),
+        Language("eu", "Euskara"),
+        Language("ar", "العربية", "rtl"),
+    )
+}
+
+
+class LanguageConverter(BaseConverter):
+    """Matches only the languages we serve, so ``/fr/`` is a plain 404."""
+
+    regex = "(?:" + "|".join(LANGUAGES) + ")"
+
+
+def negotiate_language() -> str:
+    """The language for a request whose URL does not say: cookie, then browser, then Spanish."""
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    lang = getattr(g, "lang", None)
+    if lang not in LANGUAGES:
+        lang = negotiate_language()
+        g.lang = lang
+    return lang
+
+
+def _pull_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values and "lang" in values:
+        g.lang = values.pop("lang")
+
+
+def _add_language(endpoint: str, values: dict[str, Any]) -> None:
+    """Fill ``lang`` in ``url_for`` so templates never pass it by hand."""
+    if "lang" in values:
+        return
+    from flask import current_app
+
+    if current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = current_language()
+
+
+def _remember_language(response: Response) -> Response:
+    """Keep the language the citizen is reading in, for their next visit to ``/``.
+
+    A strictly necessary cookie: it only remembers a choice the citizen made
+    (listed on the cookies page).
+    """
+    lang = getattr(g, "lang", None)
+    if lang in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != lang:
+        from flask import current_app
+
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def root() -> Response:
+    """``/``: send the visitor to the home page in their language."""
+    response = redirect(url_for("pages.home", lang=negotiate_language()), code=302)
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+def alternate_urls() -> list[tuple[Language, str]]:
+    """This page's URL in every language, for ``hreflang`` links and the switcher.
+
+    A routed GET page is rebuilt with another ``lang`` (query kept, except
+    ``url_for``'s own ``_``-prefixed options, which would let a query string
+    ask for an absolute URL built from the Host header). A page with no route
+    (a 404) swaps the language segment of its path.
+    """
+    rule = request.url_rule
+    routed = rule is not None and "lang" in rule.arguments and "GET" in (rule.methods or ())
+    first, _, rest = request.path.lstrip("/").partition("/")
+    in_language = first in LANGUAGES
+    query = {key: value for key, value in request.args.items() if not key.startswith("_")}
+    urls = []
+    for language in LANGUAGES.values():
+        if routed:
+            assert rule is not None  # for the type checker
+            url = url_for(rule.endpoint, **{**query, **(request.view_args or {}),
+                                            "lang": language.code})
+        elif in_language:
+            url = f"/{language.code}/{rest}"
+        else:
+            url = url_for("pages.home", lang=language.code)
+        urls.append((language, url))
+    return urls
+
+
+def _template_context() -> dict[str, Any]:
+    lang = current_language()
+    return {
+        "current_language": LANGUAGES[lang],
+        "languages": LANGUAGES,
+        "alternate_urls": alternate_urls,
+    }
+
+
+def locale_selector() -> str:
+    return current_language()
+
+
+def init_app(app: Flask) -> None:
+    app.url_map.converters["lang"] = LanguageConverter
+    app.url_value_preprocessor(_pull_language)
+    app.url_defaults(_add_language)
+    app.after_request(_remember_language)
+    app.context_processor(_template_context)
+    app.add_url_rule("/", "root", root)
+    # Babel's own locale lookup would otherwise re-run per string.
+    app.jinja_env.globals["get_locale"] = get_locale
