@@ -68,7 +68,11 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         # The 429 page sets Retry-After itself; other responses need no limit headers.
         "RATELIMIT_HEADERS_ENABLED": False,
-        "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "300 per minute"),
+        "RATELIMIT_ENABLED": True,
+        # Per client IP, for every page; generous because a library or a town
+        # hall's counter puts many citizens behind one address. Sensitive
+        # actions (sign-in, codes) add their own, much tighter limits.
+        "DEFAULT_RATE_LIMIT": env.get("DEFAULT_RATE_LIMIT", "600 per minute"),
         "REDIS_URL": env.get("REDIS_URL"),
         # Mail: files under instance/mail/ unless an SMTP server is named.
         "MAIL_FILE_DIR": str(instance_path / "mail"),

@@ -7,6 +7,7 @@ These objects are created unbound and wired to an app in ``create_app``, so that
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -39,4 +40,15 @@ migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def _default_rate_limit() -> str:
+    """Read per request, so each app (and each test) uses its own configured limit.
+
+    Flask-Limiter keeps limits on the (module-level) Limiter, so a limit read
+    from config at ``init_app`` would stick to whichever app was created first.
+    """
+    return current_app.config["DEFAULT_RATE_LIMIT"]
+
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[_default_rate_limit])

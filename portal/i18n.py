@@ -54,9 +54,12 @@ def negotiate_language() -> str:
 
 
 def current_language() -> str:
+    """The request's language: from the matched URL, else the path's first segment
+    (a 404 under ``/eu/`` is in Basque), else negotiated."""
     lang = getattr(g, "lang", None)
     if lang not in LANGUAGES:
-        lang = negotiate_language()
+        first = request.path.lstrip("/").partition("/")[0]
+        lang = first if first in LANGUAGES else negotiate_language()
         g.lang = lang
     return lang
 

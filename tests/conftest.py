@@ -1,0 +1,68 @@
+"""Fixtures shared by every test layer.
+
+The database is SQLite in a temporary file unless ``DATABASE_URL`` names
+another one (``.ci/run`` runs the database tests again on PostgreSQL). On
+PostgreSQL each run gets a schema of its own, dropped at the end, so runs never
+see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from tests.support.testing_routes import blueprint as testing_blueprint
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+        return
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    schema = f"test_{secrets.token_hex(6)}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def make_test_app(database_url: str, instance_path: Path, **overrides: object) -> Flask:
+    """The portal as tests see it: real configuration, plus the test-only routes."""
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": "test-" + secrets.token_hex(16),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DEFAULT_RATE_LIMIT": "100000 per minute",
+        **overrides,
+    }
+    app = create_app(config)
+    app.register_blueprint(testing_blueprint)
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Flask:
+    return make_test_app(database_url, tmp_path / "instance")
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,78 @@
+"""Every page, in every language, passes the page check and says what it should."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.support.forms import post_form
+from tests.support.inventory import ERROR_PATHS, HTML_PAGES, LANGUAGE_CODES
+from tests.web.conftest import GetPage
+
+
+@pytest.mark.parametrize("lang", LANGUAGE_CODES)
+@pytest.mark.parametrize("page", HTML_PAGES, ids=lambda page: page.id)
+def test_page_passes_the_page_check_in_every_language(app: Flask, get_page: GetPage, page, lang) -> None:
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(page.endpoint, lang=lang, **page.values)
+    document = get_page(url, lang)
+    skip_link = document.find(".//body/a")
+    assert skip_link is not None and skip_link.get("href") == "#main"
+    assert document.find(".//main[@id='main']") is not None
+    footer_links = {a.get("href") for a in document.findall(".//footer//a")}
+    assert {f"/{lang}/accessibility", f"/{lang}/privacy", f"/{lang}/cookies", f"/{lang}/contact"} <= footer_links
+
+
+@pytest.mark.parametrize("lang", LANGUAGE_CODES)
+@pytest.mark.parametrize("code", sorted(ERROR_PATHS))
+def test_error_pages_are_translated_pages_with_a_way_forward(get_page: GetPage, code, lang) -> None:
+    document = get_page(ERROR_PATHS[code].format(lang=lang), lang, status=int(code))
+    links = {a.get("href") for a in document.findall(".//main//a")}
+    assert f"/{lang}/" in links, "an error page must lead somewhere"
+
+
+def test_pages_are_translated_not_english(client) -> None:
+    english = client.get("/en/accessibility").get_data(as_text=True)
+    for lang in ("es", "ca", "gl", "eu", "ar"):
+        translated = client.get(f"/{lang}/accessibility").get_data(as_text=True)
+        assert "Accessibility statement" not in translated, lang
+        assert translated != english
+
+
+def test_the_statement_dates_are_formatted_by_babel_in_each_language(client) -> None:
+    assert "21 de noviembre de 2026" in client.get("/es/accessibility").get_data(as_text=True)
+    assert "November 21, 2026" in client.get("/en/accessibility").get_data(as_text=True)
+    assert "21 de novembre del 2026" in client.get("/ca/accessibility").get_data(as_text=True)
+
+
+def test_the_phone_hours_use_each_languages_time_format(client) -> None:
+    assert "9:00" in client.get("/es/contact").get_data(as_text=True)
+    assert "9:00\u202fAM" in client.get("/en/contact").get_data(as_text=True)
+
+
+def test_form_with_errors_has_error_title_summary_and_inline_errors(client, get_page: GetPage) -> None:
+    response = post_form(client, "/en/_test/form", {"email": "not-an-email"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    from tests.support.page_check import check_page
+
+    document = check_page(html, "en", "Error:")
+    assert document.find("./head/title").text.startswith("Error: Example form")
+    summary_links = [a.get("href") for a in document.findall(".//div[@class='error-summary']//a")]
+    assert summary_links == ["#full_name", "#email", "#contact"]
+    email = document.find(".//input[@id='email']")
+    assert email.get("value") == "not-an-email", "what the user typed is kept"
+    assert email.get("aria-describedby") == "email-error"
+    assert email.get("autocomplete") == "email"
+    assert "Enter a valid email" in "".join(document.find(".//p[@id='email-error']").itertext())
+
+
+def test_component_gallery_renders_every_component(get_page: GetPage) -> None:
+    for lang in LANGUAGE_CODES:
+        document = get_page(f"/{lang}/_test/components", lang)
+        assert document.find(".//dl[@class='summary-list']") is not None
+        assert document.find(".//ul[@class='task-list']") is not None
+        assert document.find(".//ol[@class='timeline']") is not None
+        assert document.find(".//nav[@class='pagination']") is not None
