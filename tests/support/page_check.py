@@ -58,9 +58,8 @@ def check_page(html: str, lang: str, error_prefix: str | None = None) -> Element
             continue
         if control.tag == "input" and control.get("type", "text") in NOT_LABELLED_TYPES:
             continue
-        assert (
-            control.get("id") in labelled_for
-            or any(control.get(name) for name in LABELLED_BY_ATTRIBUTE)
+        assert control.get("id") in labelled_for or any(
+            control.get(name) for name in LABELLED_BY_ATTRIBUTE
         ), f"{control.tag} {control.get('name')!r} has no label"
 
     for form in document.iter("form"):
@@ -68,8 +67,7 @@ def check_page(html: str, lang: str, error_prefix: str | None = None) -> Element
         assert form.get("method"), "a form without a method"
 
     alternates = {
-        link.get("hreflang")
-        for link in document.findall("./head/link[@rel='alternate']")
+        link.get("hreflang") for link in document.findall("./head/link[@rel='alternate']")
     }
     assert set(LANGUAGES) | {"x-default"} <= alternates, f"hreflang links: {alternates}"
     return document

@@ -44,7 +44,9 @@ class ExampleForm(FlaskForm):
         validators=[DataRequired("Select how we should contact you")],
     )
     topics = SelectMultipleField(
-        "Topics", choices=[SelectChoice("housing", "Housing"), SelectChoice("health", "Health")], validate_choice=False
+        "Topics",
+        choices=[SelectChoice("housing", "Housing"), SelectChoice("health", "Health")],
+        validate_choice=False,
     )
     district = SelectField(
         "District",

@@ -53,8 +53,13 @@ def test_every_page_links_its_other_language_versions(client) -> None:
         for link in document.findall("./head/link[@rel='alternate']")
     }
     assert alternates == {
-        "es": "/es/privacy", "en": "/en/privacy", "ca": "/ca/privacy",
-        "gl": "/gl/privacy", "eu": "/eu/privacy", "ar": "/ar/privacy", "x-default": "/",
+        "es": "/es/privacy",
+        "en": "/en/privacy",
+        "ca": "/ca/privacy",
+        "gl": "/gl/privacy",
+        "eu": "/eu/privacy",
+        "ar": "/ar/privacy",
+        "x-default": "/",
     }
 
 

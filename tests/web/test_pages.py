@@ -12,7 +12,9 @@ from tests.web.conftest import GetPage
 
 @pytest.mark.parametrize("lang", LANGUAGE_CODES)
 @pytest.mark.parametrize("page", HTML_PAGES, ids=lambda page: page.id)
-def test_page_passes_the_page_check_in_every_language(app: Flask, get_page: GetPage, page, lang) -> None:
+def test_page_passes_the_page_check_in_every_language(
+    app: Flask, get_page: GetPage, page, lang
+) -> None:
     with app.test_request_context():
         from flask import url_for
 
@@ -22,7 +24,12 @@ def test_page_passes_the_page_check_in_every_language(app: Flask, get_page: GetP
     assert skip_link is not None and skip_link.get("href") == "#main"
     assert document.find(".//main[@id='main']") is not None
     footer_links = {a.get("href") for a in document.findall(".//footer//a")}
-    assert {f"/{lang}/accessibility", f"/{lang}/privacy", f"/{lang}/cookies", f"/{lang}/contact"} <= footer_links
+    assert {
+        f"/{lang}/accessibility",
+        f"/{lang}/privacy",
+        f"/{lang}/cookies",
+        f"/{lang}/contact",
+    } <= footer_links
 
 
 @pytest.mark.parametrize("lang", LANGUAGE_CODES)
@@ -52,7 +59,9 @@ def test_the_phone_hours_use_each_languages_time_format(client) -> None:
     assert "9:00\u202fAM" in client.get("/en/contact").get_data(as_text=True)
 
 
-def test_form_with_errors_has_error_title_summary_and_inline_errors(client, get_page: GetPage) -> None:
+def test_form_with_errors_has_error_title_summary_and_inline_errors(
+    client, get_page: GetPage
+) -> None:
     response = post_form(client, "/en/_test/form", {"email": "not-an-email"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)

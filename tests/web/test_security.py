@@ -15,7 +15,9 @@ def _csp(response) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("url", ["/es/", "/es/no-such-page", "/healthz", "/static/css/portal.css", "/"])
+@pytest.mark.parametrize(
+    "url", ["/es/", "/es/no-such-page", "/healthz", "/static/css/portal.css", "/"]
+)
 def test_every_response_carries_the_security_headers(client, url) -> None:
     response = client.get(url)
     response.close()
@@ -39,7 +41,9 @@ def test_every_response_carries_the_security_headers(client, url) -> None:
 
 
 def test_hsts_is_sent_over_https_only(client) -> None:
-    assert "Strict-Transport-Security" not in client.get("/es/", base_url="http://localhost").headers
+    assert (
+        "Strict-Transport-Security" not in client.get("/es/", base_url="http://localhost").headers
+    )
     secure = client.get("/es/", base_url="https://localhost")
     max_age = int(secure.headers["Strict-Transport-Security"].split("max-age=")[1].split(";")[0])
     assert max_age >= 365 * 24 * 3600
@@ -105,7 +109,9 @@ def test_too_many_requests_says_how_long_to_wait(client) -> None:
     assert "second" in html or "minute" in html
 
 
-def test_the_default_limit_applies_to_every_page_but_not_static_files(database_url, tmp_path) -> None:
+def test_the_default_limit_applies_to_every_page_but_not_static_files(
+    database_url, tmp_path
+) -> None:
     app = make_test_app(database_url, tmp_path, DEFAULT_RATE_LIMIT="3 per minute")
     client = app.test_client()
     statuses = [client.get("/es/cookies").status_code for _ in range(4)]

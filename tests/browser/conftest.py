@@ -1,0 +1,147 @@
+"""Headless Chromium (Debian's chromium + chromium-driver) against the portal served on localhost.
+
+The server listens on ``localhost`` (not 127.0.0.1) because WebAuthn needs a
+domain as its relying party. axe-core comes from ``node_modules`` (pinned in
+package.json), never from axe-selenium-python's bundled 3.1.1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from axe_selenium_python import Axe
+from flask import Flask, url_for
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from tests.conftest import ROOT, make_test_app
+
+log = logging.getLogger("accessibility")
+
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+#: Passed to axe.run as a JSON string (axe-selenium-python pastes it into the script).
+AXE_OPTIONS = json.dumps({"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+BEST_PRACTICE_OPTIONS = json.dumps({"runOnly": {"type": "tag", "values": ["best-practice"]}})
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    base: str
+
+    def url(self, endpoint: str, **values: object) -> str:
+        with self.app.test_request_context():
+            return self.base + url_for(endpoint, **values)
+
+    def __add__(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    app = make_test_app(database_url, tmp_path_factory.mktemp("live-instance"))
+    server = make_server("localhost", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(app, f"http://localhost:{server.server_port}")
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    chromium = shutil.which("chromium")
+    chromedriver = shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        pytest.fail("Debian's chromium and chromium-driver are needed: `make test` installs them")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1024",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(options=options, service=Service(chromedriver))
+    browser.set_script_timeout(60)
+    yield browser
+    browser.quit()
+
+
+def set_viewport(driver: webdriver.Chrome, width: int, height: int = 900) -> None:
+    """Emulate a viewport of exactly ``width`` CSS px (a window cannot be made that narrow)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def run_axe(driver: webdriver.Chrome) -> dict:
+    """Run axe-core 4.x with the WCAG 2.2 A/AA tags on the current page; log best practice."""
+    axe = Axe(driver, script_url=str(AXE_SCRIPT))
+    axe.inject()
+    version = driver.execute_script("return axe.version")
+    assert str(version).startswith("4."), f"axe-core {version} is not 4.x"
+    results = axe.run(options=AXE_OPTIONS)
+    rules_run = sum(
+        len(results[kind]) for kind in ("passes", "violations", "incomplete", "inapplicable")
+    )
+    assert rules_run > 60, f"only {rules_run} axe rules ran: the tags are wrong"
+    best_practice = axe.run(options=BEST_PRACTICE_OPTIONS)
+    for finding in best_practice["violations"]:
+        log.warning(
+            "axe best-practice on %s: %s (%d nodes)",
+            driver.current_url,
+            finding["id"],
+            len(finding["nodes"]),
+        )
+    return results
+
+
+def violations_report(results: dict) -> str:
+    lines = []
+    for violation in results["violations"]:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:5]:
+            lines.append(f"    {node['target']}: {node['failureSummary']}")
+    return "\n".join(lines)
+
+
+def page_scrolls_sideways(driver: webdriver.Chrome) -> bool:
+    return driver.execute_script(
+        "return document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+
+
+def click_and_wait_for_page(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Click something that loads a new page, and wait until the new page has replaced the old."""
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(driver, 10).until(
+        lambda browser: browser.execute_script("return document.readyState") == "complete"
+    )
