@@ -58,7 +58,8 @@ run: $(VENV)/.installed compile-translations migrate  ## Set up and serve the po
 	@echo
 	PORTAL_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test node_modules/.installed browser compile-translations  ## Install what the tests need, then run the whole suite
+test: $(VENV)/.installed-test node_modules/.installed browser compile-translations  ## Install what the tests need, then lint and run the whole suite
+	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-database: $(VENV)/.installed-test compile-translations  ## The database tests only (.ci/run runs them on PostgreSQL)

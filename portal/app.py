@@ -9,8 +9,8 @@ import flask_babel
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import config as config_module
 from portal import components, errors, i18n, security
+from portal import config as config_module
 from portal.extensions import babel, csrf, db, limiter, migrate
 
 ROOT = Path(__file__).resolve().parent.parent

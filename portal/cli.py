@@ -1,4 +1,4 @@
-"""Operator commands under ``flask --app wsgi``: demo data now; users, staff and OIDC clients later."""
+"""Operator commands under ``flask --app wsgi``: demo data now; users and clients later."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ request's language, so it still works when the database does not.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from datetime import timedelta
@@ -15,14 +16,13 @@ from datetime import timedelta
 from flask import Flask, current_app, redirect, render_template, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from markupsafe import escape
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal import i18n
 from portal.extensions import db, limiter
-
 
 #: Statuses with a page of their own; any other 4xx gets the general "problem with
 #: your request" page, so no input ever ends on an untranslated Werkzeug page.
@@ -93,15 +93,13 @@ def handle_server_error(error: Exception) -> tuple[str, int]:
     If even the layout cannot render (a broken template, a context processor
     that needs the database), a bare page with the same words is returned.
     """
-    try:
+    with contextlib.suppress(Exception):  # the database may be what failed
         db.session.rollback()
-    except Exception:  # noqa: BLE001, S110 - the database may be what failed
-        pass
     if not isinstance(error, HTTPException):
         current_app.logger.exception("Unhandled error", exc_info=error)
     try:
         return _page("errors/500.html", 500)
-    except Exception:  # noqa: BLE001
+    except Exception:
         current_app.logger.exception("The error page itself failed")
         return _bare_server_error_page(), 500
 
@@ -113,7 +111,8 @@ def _bare_server_error_page() -> str:
     body = escape(_("Try again later."))
     return (
         f'<!DOCTYPE html><html lang="{language.code}" dir="{language.direction}"><head>'
-        f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title></head><body><main><h1>{title}</h1><p>{body}</p></main></body></html>"
     )
 
@@ -124,5 +123,3 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(Exception, handle_server_error)
-
-

@@ -123,10 +123,9 @@ def alternate_urls() -> list[tuple[Language, str]]:
     query = {key: value for key, value in request.args.items() if not key.startswith("_")}
     urls = []
     for language in LANGUAGES.values():
-        if routed:
-            assert rule is not None  # for the type checker
-            url = url_for(rule.endpoint, **{**query, **(request.view_args or {}),
-                                            "lang": language.code})
+        if rule is not None and routed:
+            values = {**query, **(request.view_args or {}), "lang": language.code}
+            url = url_for(rule.endpoint, **values)
         elif in_language:
             url = f"/{language.code}/{rest}"
         else:

@@ -1,4 +1,4 @@
-"""axe-core 4.x, WCAG 2.2 A and AA: every inventoried page and state × six languages × two widths.
+"""axe-core 4.x, WCAG 2.2 A and AA: every page and state, in six languages, at two widths.
 
 At 320 CSS px the page must also reflow without sideways scrolling (WCAG 1.4.10).
 """
@@ -16,8 +16,8 @@ from tests.browser.conftest import (
     set_viewport,
     violations_report,
 )
-from tests.support.translations import translate
 from tests.support.inventory import ERROR_PATHS, HTML_PAGES, LANGUAGE_CODES
+from tests.support.translations import translate
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""Every HTML page fetched in the web tests goes through ``get_page``, and so through the page check."""
+"""Every HTML page fetched in the web tests goes through ``get_page``: the page check."""
 
 from __future__ import annotations
 

@@ -1,0 +1,54 @@
+"""The schema is built by Alembic migrations, on SQLite and on PostgreSQL (``.ci/run``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from portal.extensions import db
+from tests.conftest import ROOT, make_test_app
+
+pytestmark = pytest.mark.database
+
+
+def test_flask_db_upgrade_runs_from_the_command_line(database_url, tmp_path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "cli-test"}
+    env.pop("FLASK_APP", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_migrations_build_exactly_the_models(database_url, tmp_path) -> None:
+    app = make_test_app(database_url, tmp_path)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+    assert differences == [], "the models changed: add a migration (flask db migrate)"
+
+
+def test_health_check_reports_the_database(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_health_check_says_when_the_database_is_down(tmp_path) -> None:
+    app = make_test_app("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1", tmp_path)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": "unavailable"}
