@@ -41,6 +41,21 @@ def load_secret_key(instance_path: Path) -> str:
     return key
 
 
+def load_encryption_keys(instance_path: Path, configured: str | None) -> list[str]:
+    """Keys for secrets at rest: ``ENCRYPTION_KEYS`` (newest first), else one made in instance/."""
+    if configured:
+        return [key.strip() for key in configured.split(",") if key.strip()]
+    path = instance_path / "encryption_keys"
+    if not path.exists():
+        from cryptography.fernet import Fernet
+
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(Fernet.generate_key().decode() + "\n")
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
 def from_environment(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the configuration mapping from environment variables.
 
@@ -62,6 +77,7 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
     return {
         "PORTAL_ENV": portal_env,
         "SECRET_KEY": env.get("SECRET_KEY") or load_secret_key(instance_path),
+        "ENCRYPTION_KEYS": load_encryption_keys(instance_path, env.get("ENCRYPTION_KEYS")),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Rate limits: in memory for one process, Redis when several share the load.
