@@ -18,10 +18,9 @@ import pytest
 from axe_selenium_python import Axe
 from flask import Flask, url_for
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
@@ -138,10 +137,16 @@ def page_scrolls_sideways(driver: webdriver.Chrome) -> bool:
 
 
 def click_and_wait_for_page(driver: webdriver.Chrome, element: WebElement) -> None:
-    """Click something that loads a new page, and wait until the new page has replaced the old."""
-    old_page = driver.find_element(By.TAG_NAME, "html")
+    """Click something that loads a new page, and wait until the new page has fully loaded.
+
+    The old page's window gets a marker; a new document has a fresh window
+    without it. (Probing the old element for staleness instead can fail with
+    "Node ... does not belong to the document" while Chromium navigates.)
+    """
+    driver.execute_script("window.__portalOldPage = true")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old_page))
-    WebDriverWait(driver, 10).until(
-        lambda browser: browser.execute_script("return document.readyState") == "complete"
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda browser: browser.execute_script(
+            "return window.__portalOldPage === undefined && document.readyState === 'complete'"
+        )
     )
