@@ -44,6 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def configure_extensions(app: Flask) -> None:
+    import identity.models  # noqa: F401 - register the tables with the metadata for Alembic
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     babel.init_app(

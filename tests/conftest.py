@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.pool import NullPool
 
 from portal import create_app
 from tests.support.testing_routes import blueprint as testing_blueprint
@@ -65,6 +66,8 @@ def make_test_app(database_url: str, instance_path: Path, **overrides: object) -
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": "test-" + secrets.token_hex(16),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # No pool: each connection closes when released, so none outlives its test.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},
         "DEFAULT_RATE_LIMIT": "100000 per minute",
         **overrides,
     }

@@ -1,0 +1,157 @@
+"""Identity tables: accounts, their factors, recovery codes, sessions and security events.
+
+Secrets never sit in clear: passwords are argon2id hashes, TOTP secrets are
+encrypted (``identity.encryption``), recovery codes are SHA-256 hashes, and a
+session row stores the SHA-256 of the cookie, never the cookie itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from portal.extensions import db
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Always timezone-aware UTC in Python, on SQLite (which has no time zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: use datetime.now(UTC)")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FactorKind(enum.StrEnum):
+    TOTP = "totp"
+    #: WebAuthn credential used as a second factor after the password.
+    SECURITY_KEY = "security_key"
+    #: Discoverable WebAuthn credential with user verification: signs in alone.
+    PASSKEY = "passkey"
+
+
+class Account(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased, so one address is one account whatever its capitals.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Random handle given to WebAuthn authenticators instead of the database id (WebAuthn §14.6.1).
+    webauthn_user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
+
+    factors: Mapped[list[Factor]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="Factor.id"
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="account", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None and self.email_verified_at is not None
+
+
+class Factor(db.Model):  # type: ignore[name-defined]
+    """A second factor or a passkey; an account may hold several of each, each with a name."""
+
+    __tablename__ = "factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # TOTP
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None]
+    # WebAuthn
+    credential_id: Mapped[bytes | None] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sign_count: Mapped[int | None]
+    transports: Mapped[list[str] | None] = mapped_column(JSON)
+    backup_eligible: Mapped[bool | None]
+    backup_state: Mapped[bool | None]
+
+    account: Mapped[Account] = relationship(back_populates="factors")
+
+    __table_args__ = (Index("ix_factors_account_id", "account_id"),)
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship(back_populates="recovery_codes")
+
+    __table_args__ = (Index("ix_recovery_codes_account_id", "account_id"),)
+
+
+class AccountSession(db.Model):  # type: ignore[name-defined]
+    """A signed-in browser. The cookie holds a random id; the row holds its SHA-256."""
+
+    __tablename__ = "account_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    #: Assurance level reached (NIST 800-63B AAL): 1 password, 2 MFA, 3 phishing-resistant.
+    aal: Mapped[int] = mapped_column(default=1)
+    #: Authentication methods references (RFC 8176): pwd, otp, hwk, swk, mfa, user.
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: When the citizen last proved who they are (for "re-authenticate within 15 minutes").
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_account_sessions_account_id", "account_id"),)
+
+
+class SecurityEvent(db.Model):  # type: ignore[name-defined]
+    """One line of the citizen's security history (sign-ins, failures, factor changes...)."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_security_events_account_id_occurred_at", "account_id", "occurred_at"),
+    )
