@@ -84,3 +84,28 @@ def app(database_url: str, tmp_path: Path) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Build the schema once per run, through the real migrations."""
+    from flask_migrate import upgrade
+
+    app = make_test_app(database_url, tmp_path_factory.mktemp("migrate"))
+    with app.app_context():
+        upgrade()
+    return database_url
+
+
+@pytest.fixture
+def db_app(_migrated: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app on the migrated database, inside an app context, emptied after the test."""
+    from portal.extensions import db
+
+    app = make_test_app(_migrated, tmp_path / "instance")
+    with app.test_request_context():
+        yield app
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()

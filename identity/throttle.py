@@ -1,0 +1,72 @@
+"""Limits on guessing, after login.gov: they stop online attacks without long lock-outs.
+
+- 5 wrong passwords a minute for one email from one IP address;
+- 10 wrong codes (TOTP or recovery) for one account in 10 minutes;
+- 100 failures of any kind for one account in a day, from anywhere: the
+  ceiling NIST 800-63B §5.2.2 sets on consecutive failures without a lock.
+
+Counters live in the rate-limit storage (memory, or Redis when several
+workers share the load), so they hold across processes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import parse
+
+from portal.extensions import limiter
+
+PASSWORD = parse("5 per minute")
+CODE = parse("10 per 10 minutes")
+ACCOUNT = parse("100 per day")
+
+
+class TooManyAttemptsError(Exception):
+    """Wait ``retry_after`` seconds before trying again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Counter:
+    limit: object
+    key: tuple[str, ...]
+
+    def check(self) -> None:
+        """Refuse before the attempt when the limit is already used up."""
+        strategy = limiter.limiter
+        if not strategy.test(self.limit, *self.key):
+            reset_at, _remaining = strategy.get_window_stats(self.limit, *self.key)
+            raise TooManyAttemptsError(max(1, math.ceil(reset_at - time.time())))
+
+    def fail(self) -> None:
+        limiter.limiter.hit(self.limit, *self.key)
+
+    def clear(self) -> None:
+        limiter.limiter.clear(self.limit, *self.key)
+
+
+def password_attempts(email: str, ip: str | None) -> list[Counter]:
+    return [Counter(PASSWORD, ("password", email, ip or "-")), Counter(ACCOUNT, ("account", email))]
+
+
+def code_attempts(account_id: int) -> list[Counter]:
+    return [
+        Counter(CODE, ("code", str(account_id))),
+        Counter(ACCOUNT, ("account-id", str(account_id))),
+    ]
+
+
+def check(counters: list[Counter]) -> None:
+    for counter in counters:
+        counter.check()
+
+
+def fail(counters: list[Counter]) -> None:
+    for counter in counters:
+        counter.fail()

@@ -1,0 +1,152 @@
+"""Identity services on a real database: accounts, single-use links, throttling, sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
+
+from identity import accounts, sessions, throttle, tokens
+from identity.models import AccountSession, SecurityEvent, utcnow
+from identity.passwords import PasswordRejectedError
+from portal.extensions import db
+
+pytestmark = pytest.mark.database
+
+PASSWORD = "mi gato come pimientos verdes"
+
+
+def _kinds(account) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(SecurityEvent.kind)
+            .where(SecurityEvent.account_id == account.id)
+            .order_by(SecurityEvent.id)
+        )
+    )
+
+
+def test_an_account_is_created_unverified_with_a_hashed_password(db_app) -> None:
+    account = accounts.create_account("  Lucia.Garcia@Example.ES ", PASSWORD, "gl")
+    db.session.commit()
+    assert account.email == "lucia.garcia@example.es"
+    assert account.password_hash.startswith("$argon2id$")
+    assert account.email_verified_at is None and not account.is_active
+    assert len(account.webauthn_user_handle) == 32
+    assert _kinds(account) == ["account_created"]
+
+
+def test_a_second_registration_for_a_known_address_creates_nothing(db_app) -> None:
+    accounts.create_account("ana@example.es", PASSWORD, "es")
+    assert accounts.create_account("ANA@example.es", "otra frase larga y rara 42", "es") is None
+
+
+def test_password_rules_apply_before_telling_anything_about_the_address(db_app) -> None:
+    accounts.create_account("ana@example.es", PASSWORD, "es")
+    for email in ("ana@example.es", "nobody@example.es"):
+        with pytest.raises(PasswordRejectedError):
+            accounts.create_account(email, "password1234", "es")
+
+
+def test_a_verification_link_works_once(db_app) -> None:
+    account = accounts.create_account("ana@example.es", PASSWORD, "es")
+    link = tokens.make(account, "verify_email")
+    assert tokens.read(link, "verify_email") is account
+    accounts.mark_email_verified(account)
+    with pytest.raises(tokens.TokenInvalidError):
+        tokens.read(link, "verify_email")
+
+
+def test_a_link_for_one_purpose_does_not_work_for_another(db_app) -> None:
+    account = accounts.create_account("ana@example.es", PASSWORD, "es")
+    with pytest.raises(tokens.TokenInvalidError):
+        tokens.read(tokens.make(account, "verify_email"), "reset_password")
+
+
+def test_an_expired_or_altered_link_is_refused(db_app) -> None:
+    account = accounts.create_account("ana@example.es", PASSWORD, "es")
+    link = tokens.make(account, "reset_password")
+    with pytest.raises(tokens.TokenInvalidError):
+        tokens.read(link[:-2] + "xx", "reset_password")
+    old = URLSafeTimedSerializer(db_app.config["SECRET_KEY"], salt="identity.reset_password")
+    payload = old.loads(link)
+    stale = old.dumps(payload)
+    import time
+
+    later = time.time() + 2 * 3600
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time", lambda: later)
+        with pytest.raises(tokens.TokenExpiredError):
+            tokens.read(stale, "reset_password")
+
+
+def test_a_reset_link_dies_when_the_password_changes(db_app) -> None:
+    account = accounts.create_account("ana@example.es", PASSWORD, "es")
+    link = tokens.make(account, "reset_password")
+    account.password_hash = "$argon2id$changed"
+    with pytest.raises(tokens.TokenInvalidError):
+        tokens.read(link, "reset_password")
+
+
+def test_the_right_password_opens_the_account(db_app) -> None:
+    created = accounts.create_account("ana@example.es", PASSWORD, "es")
+    assert accounts.check_password("Ana@Example.es", PASSWORD, "192.0.2.1") is created
+
+
+def test_a_wrong_password_and_an_unknown_address_fail_alike(db_app) -> None:
+    accounts.create_account("ana@example.es", PASSWORD, "es")
+    for email in ("ana@example.es", "nobody@example.es"):
+        with pytest.raises(accounts.InvalidCredentialsError):
+            accounts.check_password(email, "not the password at all", "192.0.2.1")
+
+
+def test_five_wrong_passwords_a_minute_then_a_wait(db_app) -> None:
+    accounts.create_account("ana@example.es", PASSWORD, "es")
+    for _ in range(5):
+        with pytest.raises(accounts.InvalidCredentialsError):
+            accounts.check_password("ana@example.es", "wrong guess number", "192.0.2.7")
+    with pytest.raises(throttle.TooManyAttemptsError) as waiting:
+        accounts.check_password("ana@example.es", PASSWORD, "192.0.2.7")
+    assert 0 < waiting.value.retry_after <= 60
+    # Another address's attempts from the same place are not blocked.
+    with pytest.raises(accounts.InvalidCredentialsError):
+        accounts.check_password("other@example.es", "wrong guess number", "192.0.2.7")
+
+
+def test_a_session_survives_activity_and_ends_when_idle_or_too_old(db_app) -> None:
+    account = accounts.create_account("ana@example.es", PASSWORD, "es")
+    now = utcnow()
+    cookie, row = sessions.start(account, aal=2, amr=["pwd", "otp", "mfa"], now=now)
+    assert row.token_hash != cookie and cookie not in row.token_hash
+    assert sessions.load(cookie, now + timedelta(minutes=29)) is row
+    assert sessions.load(cookie, now + timedelta(minutes=29 + 29)) is row  # touched at 29
+    assert sessions.load(cookie, now + timedelta(minutes=58 + 31)) is None  # idle
+    cookie2, _ = sessions.start(account, aal=2, amr=["pwd", "otp"], now=now)
+    moment = now
+    for _ in range(25):  # active every 29 minutes for 12 hours
+        moment += timedelta(minutes=29)
+        if moment - now >= sessions.ABSOLUTE_LIFETIME:
+            assert sessions.load(cookie2, moment) is None
+            break
+        assert sessions.load(cookie2, moment) is not None
+    else:
+        pytest.fail("the absolute lifetime never ended the session")
+
+
+def test_signing_out_everywhere_else_keeps_this_session(db_app) -> None:
+    account = accounts.create_account("ana@example.es", PASSWORD, "es")
+    here, this = sessions.start(account, aal=2, amr=["pwd", "otp"])
+    others = [sessions.start(account, aal=2, amr=["pwd", "otp"])[0] for _ in range(2)]
+    assert sessions.revoke_all(account, keep=this) == 2
+    assert sessions.load(here) is this
+    assert all(sessions.load(cookie) is None for cookie in others)
+    assert sessions.live_sessions(account) == [this]
+    assert db.session.scalar(select(AccountSession.aal).where(AccountSession.id == this.id)) == 2
+
+
+def test_unknown_cookie_values_load_nothing(db_app) -> None:
+    assert sessions.load(None) is None
+    assert sessions.load("") is None
+    assert sessions.load("made-up") is None
