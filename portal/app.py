@@ -87,6 +87,8 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
+    from identity.cli import users
     from portal.cli import demo
 
     app.cli.add_command(demo)
+    app.cli.add_command(users)

@@ -150,3 +150,27 @@ def test_unknown_cookie_values_load_nothing(db_app) -> None:
     assert sessions.load(None) is None
     assert sessions.load("") is None
     assert sessions.load("made-up") is None
+
+
+def test_operators_create_list_and_disable_accounts_from_the_cli(db_app) -> None:
+    runner = db_app.test_cli_runner()
+    created = runner.invoke(
+        args=["users", "create", "--email", "Ana@Example.es", "--password", PASSWORD]
+    )
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(
+        args=["users", "create", "--email", "ana@example.es", "--password", PASSWORD]
+    )
+    assert again.exit_code != 0 and "already has an account" in again.output
+    weak = runner.invoke(
+        args=["users", "create", "--email", "b@example.es", "--password", "password1234"]
+    )
+    assert weak.exit_code != 0 and "common" in weak.output
+    assert (
+        "ana@example.es\tverified\tactive\t0 factors"
+        in runner.invoke(args=["users", "list"]).output
+    )
+    assert runner.invoke(args=["users", "disable", "--email", "ana@example.es"]).exit_code == 0
+    assert "\tdisabled\t" in runner.invoke(args=["users", "list"]).output
+    with pytest.raises(accounts.InvalidCredentialsError):
+        accounts.check_password("ana@example.es", PASSWORD, "192.0.2.1")

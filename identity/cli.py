@@ -1,0 +1,61 @@
+"""``flask --app wsgi users ...``: what operators do to accounts (staff roles come later)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from identity import accounts
+from identity.models import Account, utcnow
+from identity.passwords import PasswordRejectedError
+from portal.extensions import db
+from portal.i18n import LANGUAGES
+
+
+@click.group()
+def users() -> None:
+    """Citizen accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--language", type=click.Choice(list(LANGUAGES)), default="es", show_default=True)
+@with_appcontext
+def create(email: str, password: str, language: str) -> None:
+    """Create an account whose address counts as verified (the operator vouches for it)."""
+    try:
+        account = accounts.create_account(email, password, language)
+    except PasswordRejectedError as error:
+        raise click.ClickException(f"password refused: {error.reason}") from error
+    if account is None:
+        raise click.ClickException(f"{accounts.normalise_email(email)} already has an account")
+    accounts.mark_email_verified(account)
+    db.session.commit()
+    click.echo(f"created account {account.id} for {account.email}")
+
+
+@users.command("disable")
+@click.option("--email", required=True)
+@with_appcontext
+def disable(email: str) -> None:
+    """Stop an account from signing in (its data stays)."""
+    account = accounts.find_by_email(email)
+    if account is None:
+        raise click.ClickException("no such account")
+    account.disabled_at = account.disabled_at or utcnow()
+    db.session.commit()
+    click.echo(f"disabled {account.email}")
+
+
+@users.command("list")
+@with_appcontext
+def list_accounts() -> None:
+    """One line per account: id, email, verified, disabled, factors."""
+    for account in db.session.scalars(select(Account).order_by(Account.id)):
+        verified = "verified" if account.email_verified_at else "unverified"
+        state = "disabled" if account.disabled_at else "active"
+        click.echo(
+            f"{account.id}\t{account.email}\t{verified}\t{state}\t{len(account.factors)} factors"
+        )
