@@ -24,8 +24,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from portal import i18n
 from portal.extensions import db, limiter
 
-#: Statuses with a page of their own; any other 4xx gets the general "problem with
-#: your request" page, so no input ever ends on an untranslated Werkzeug page.
+#: Statuses with a page of their own; any other 4xx gets the 400 page ("a problem
+#: with your request"), so no input ever ends on an untranslated Werkzeug page.
 PAGES = {400, 403, 404, 405}
 
 
@@ -47,7 +47,8 @@ def handle_http_error(error: HTTPException) -> tuple[str, int] | tuple[str, int,
         return redirect(target)  # type: ignore[return-value]
     if status >= 500:
         return handle_server_error(error)
-    template = f"errors/{status}.html" if status in PAGES else "errors/4xx.html"
+    # Any other 4xx (410, 413, 415...) is "a problem with your request" too.
+    template = f"errors/{status}.html" if status in PAGES else "errors/400.html"
     body, status = _page(template, status)
     # 405 must keep its Allow header.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
