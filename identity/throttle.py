@@ -51,15 +51,18 @@ class Counter:
         limiter.limiter.clear(self.limit, *self.key)
 
 
+def _account(email: str) -> Counter:
+    """The one daily ceiling per account, shared by password and code failures."""
+    return Counter(ACCOUNT, ("account", email))
+
+
 def password_attempts(email: str, ip: str | None) -> list[Counter]:
-    return [Counter(PASSWORD, ("password", email, ip or "-")), Counter(ACCOUNT, ("account", email))]
+    return [Counter(PASSWORD, ("password", email, ip or "-")), _account(email)]
 
 
-def code_attempts(account_id: int) -> list[Counter]:
-    return [
-        Counter(CODE, ("code", str(account_id))),
-        Counter(ACCOUNT, ("account-id", str(account_id))),
-    ]
+def code_attempts(email: str) -> list[Counter]:
+    """Keyed by the account's (normalised) email, like ``password_attempts``."""
+    return [Counter(CODE, ("code", email)), _account(email)]
 
 
 def check(counters: list[Counter]) -> None:

@@ -174,3 +174,15 @@ def test_operators_create_list_and_disable_accounts_from_the_cli(db_app) -> None
     assert "\tdisabled\t" in runner.invoke(args=["users", "list"]).output
     with pytest.raises(accounts.InvalidCredentialsError):
         accounts.check_password("ana@example.es", PASSWORD, "192.0.2.1")
+
+
+def test_password_and_code_failures_share_one_daily_ceiling_per_account(db_app) -> None:
+    """NIST 800-63B: at most 100 failures of any kind before a lock, not 100 of each."""
+    for number in range(95):  # many places, so the per-IP limit never trips first
+        throttle.fail(throttle.password_attempts("ana@example.es", f"198.51.100.{number}"))
+    for _ in range(5):  # fewer than the 10-code limit
+        throttle.fail(throttle.code_attempts("ana@example.es"))
+    with pytest.raises(throttle.TooManyAttemptsError):
+        throttle.check(throttle.code_attempts("ana@example.es"))
+    with pytest.raises(throttle.TooManyAttemptsError):
+        throttle.check(throttle.password_attempts("ana@example.es", "203.0.113.9"))
