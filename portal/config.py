@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,37 +24,34 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_secret_key(instance_path: Path) -> str:
-    """Return the key that signs sessions and tokens, creating it once if needed.
+def _private_file(path: Path, make_content: Callable[[], str]) -> str:
+    """The file's text, creating it first (readable by its owner only) if it does not exist.
 
-    Generating it on first start (instead of shipping one) means no two
-    installations share a key, and keeping it in ``instance/`` means restarts do
-    not sign everybody out. The file is created readable by its owner only.
+    Generating secrets on first start, instead of shipping them, means no two
+    installations share one; keeping them in ``instance/`` means a restart
+    neither signs everybody out nor loses the key to stored secrets.
     """
-    path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make_content())
+    return path.read_text()
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """The key that signs sessions and tokens."""
+    return _private_file(instance_path / "secret_key", lambda: secrets.token_urlsafe(48)).strip()
 
 
 def load_encryption_keys(instance_path: Path, configured: str | None) -> list[str]:
     """Keys for secrets at rest: ``ENCRYPTION_KEYS`` (newest first), else one made in instance/."""
     if configured:
         return [key.strip() for key in configured.split(",") if key.strip()]
-    path = instance_path / "encryption_keys"
-    if not path.exists():
-        from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet
 
-        instance_path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(Fernet.generate_key().decode() + "\n")
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    text = _private_file(instance_path / "encryption_keys", lambda: Fernet.generate_key().decode())
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def from_environment(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:

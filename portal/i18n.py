@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, g, redirect, request, url_for
+from flask import Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import get_locale
 from werkzeug.routing import BaseConverter
 
@@ -73,8 +73,6 @@ def _add_language(endpoint: str, values: dict[str, Any]) -> None:
     """Fill ``lang`` in ``url_for`` so templates never pass it by hand."""
     if "lang" in values:
         return
-    from flask import current_app
-
     if current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         values["lang"] = current_language()
 
@@ -87,8 +85,6 @@ def _remember_language(response: Response) -> Response:
     """
     lang = getattr(g, "lang", None)
     if lang in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != lang:
-        from flask import current_app
-
         response.set_cookie(
             LANGUAGE_COOKIE,
             lang,
