@@ -59,3 +59,17 @@ def list_accounts() -> None:
         click.echo(
             f"{account.id}\t{account.email}\t{verified}\t{state}\t{len(account.factors)} factors"
         )
+
+
+@users.command("code")
+@click.argument("email")
+@with_appcontext
+def code(email: str) -> None:
+    """Print the current authenticator-app code of a demo account (development only)."""
+    from flask import current_app
+
+    from identity import demo, totp
+
+    if current_app.config["PORTAL_ENV"] == "production" or email != demo.EMAIL:
+        raise click.ClickException("Only the demo account's code, and never in production.")
+    click.echo(totp.current_code(demo.TOTP_SECRET))

@@ -23,7 +23,13 @@ class EventKind(enum.StrEnum):
     RECOVERY_CODES_CREATED = "recovery_codes_created"
     RECOVERY_CODE_USED = "recovery_code_used"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event name, not a password
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an event name
+    EMAIL_CHANGED = "email_changed"
+    FACTOR_RENAMED = "factor_renamed"
     SESSION_REVOKED = "session_revoked"
+    SESSION_EXTENDED = "session_extended"
+    ACCOUNT_SECURED = "account_secured"
+    LANGUAGE_CHANGED = "language_changed"
 
 
 def record(account: Account, kind: EventKind, **details: Any) -> SecurityEvent:

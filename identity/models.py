@@ -11,6 +11,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -47,7 +48,9 @@ class FactorKind(enum.StrEnum):
     PASSKEY = "passkey"
 
 
-class Account(db.Model):  # type: ignore[name-defined]
+class Account(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A citizen's account. Flask-Login reads ``is_active`` and ``get_id`` from it."""
+
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +60,10 @@ class Account(db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     language: Mapped[str] = mapped_column(String(5), default="es")
+    #: IANA zone for the times the citizen reads (security history, emails).
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default="Europe/Madrid", server_default="Europe/Madrid"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Random handle given to WebAuthn authenticators instead of the database id (WebAuthn §14.6.1).
@@ -72,6 +79,12 @@ class Account(db.Model):  # type: ignore[name-defined]
     @property
     def is_active(self) -> bool:
         return self.disabled_at is None and self.email_verified_at is not None
+
+    def factors_of(self, *kinds: str) -> list[Factor]:
+        return [factor for factor in self.factors if factor.kind in kinds]
+
+    def unused_recovery_codes(self) -> list[RecoveryCode]:
+        return [code for code in self.recovery_codes if code.used_at is None]
 
 
 class Factor(db.Model):  # type: ignore[name-defined]

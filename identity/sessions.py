@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
 from identity import events
@@ -25,6 +27,18 @@ from identity.models import Account, AccountSession, utcnow
 from portal.extensions import db
 
 IDLE_TIMEOUT = timedelta(minutes=30)
+
+
+def idle_timeout() -> timedelta:
+    """30 minutes, unless ``SESSION_IDLE_TIMEOUT`` (seconds) says otherwise: the browser
+    tests shorten it to watch the warning and the time-out happen."""
+    if has_app_context():
+        seconds = current_app.config.get("SESSION_IDLE_TIMEOUT")
+        if seconds:
+            return timedelta(seconds=int(seconds))
+    return IDLE_TIMEOUT
+
+
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
 REAUTHENTICATE_AFTER = timedelta(minutes=15)
@@ -67,7 +81,7 @@ def is_live(session: AccountSession, now: datetime) -> bool:
     return (
         session.revoked_at is None
         and now < session.expires_at
-        and now - session.last_seen_at < IDLE_TIMEOUT
+        and now - session.last_seen_at < idle_timeout()
     )
 
 
@@ -88,7 +102,15 @@ def load(token: str | None, now: datetime | None = None) -> AccountSession | Non
 
 def idle_deadline(session: AccountSession) -> datetime:
     """When the session ends if nothing happens: the earlier of idle and absolute limits."""
-    return min(session.last_seen_at + IDLE_TIMEOUT, session.expires_at)
+    return min(session.last_seen_at + idle_timeout(), session.expires_at)
+
+
+def seconds_left(session: AccountSession, now: datetime | None = None) -> int:
+    """Whole seconds until :func:`idle_deadline`, rounded up: a page that counts down from
+    this number never reaches zero while the server still holds the session live, so it
+    cannot bounce between the sign-in page and a page that still thinks it is signed in."""
+    left = (idle_deadline(session) - (now or utcnow())).total_seconds()
+    return max(0, math.ceil(left))
 
 
 def recently_authenticated(session: AccountSession, now: datetime | None = None) -> bool:

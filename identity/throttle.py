@@ -22,6 +22,8 @@ from portal.extensions import limiter
 PASSWORD = parse("5 per minute")
 CODE = parse("10 per 10 minutes")
 ACCOUNT = parse("100 per day")
+#: Emails we send to one address on request (verification, reset): no mail-bombing.
+EMAILS = parse("5 per hour")
 
 
 class TooManyAttemptsError(Exception):
@@ -73,3 +75,8 @@ def check(counters: list[Counter]) -> None:
 def fail(counters: list[Counter]) -> None:
     for counter in counters:
         counter.fail()
+
+
+def may_email(address: str) -> bool:
+    """Count one requested email to ``address``; ``False`` once its hourly allowance is spent."""
+    return limiter.limiter.hit(EMAILS, "email", address)

@@ -21,6 +21,12 @@ from portal.extensions import db
 LIFETIMES = {
     "verify_email": timedelta(hours=24),
     "reset_password": timedelta(hours=1),
+    # Sent to the new address; the fingerprint is the current address, so
+    # the link dies if the address changes another way first.
+    "change_email": timedelta(hours=24),
+    # "This wasn't me" in a security notice: valid for a week, because a
+    # citizen may read a notice days later; it dies once it has been used.
+    "not_me": timedelta(days=7),
 }
 
 
@@ -39,19 +45,29 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 def _fingerprint(account: Account, purpose: str) -> str:
     if purpose == "verify_email":
         state = f"{account.email}|{account.email_verified_at}"
-    elif purpose == "reset_password":
+    elif purpose in ("reset_password", "not_me"):
         state = f"{account.email}|{account.password_hash}"
+    elif purpose == "change_email":
+        state = account.email
     else:
         raise ValueError(purpose)
     return hashlib.sha256(state.encode()).hexdigest()[:32]
 
 
-def make(account: Account, purpose: str) -> str:
-    return _serializer(purpose).dumps({"a": account.id, "f": _fingerprint(account, purpose)})
+def make(account: Account, purpose: str, **data: str) -> str:
+    """A link token; ``data`` travels signed with it (the new address, for ``change_email``)."""
+    return _serializer(purpose).dumps(
+        {"a": account.id, "f": _fingerprint(account, purpose), **({"d": data} if data else {})}
+    )
 
 
 def read(token: str, purpose: str) -> Account:
     """The account the link is for, if the link is valid now; raises otherwise."""
+    return read_data(token, purpose)[0]
+
+
+def read_data(token: str, purpose: str) -> tuple[Account, dict[str, str]]:
+    """Like ``read``, with the data signed into the token (the new address)."""
     max_age = int(LIFETIMES[purpose].total_seconds())
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)
@@ -62,4 +78,4 @@ def read(token: str, purpose: str) -> Account:
     account = db.session.get(Account, payload.get("a")) if isinstance(payload, dict) else None
     if account is None or payload.get("f") != _fingerprint(account, purpose):
         raise TokenInvalidError(purpose)
-    return account
+    return account, dict(payload.get("d") or {})

@@ -1,0 +1,46 @@
+"""Demo accounts for ``make run``: one citizen with an authenticator app, ready to sign in.
+
+Never loaded in production (``flask demo load`` refuses there). The secret
+and the recovery codes are fixed so the printed instructions stay true each
+time the demo is loaded again.
+"""
+
+from __future__ import annotations
+
+from identity import accounts, encryption, recovery, totp
+from identity.models import Factor, FactorKind, RecoveryCode
+from portal.extensions import db
+
+EMAIL = "ana@demo.portal.example"
+PASSWORD = "demo tres tristes tigres"  # noqa: S105 - a published demo password
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - the demo's published key
+RECOVERY_CODES = [f"DEMA-PASS-KEYS-{letter * 4}" for letter in recovery.ALPHABET[:10]]
+
+
+def load() -> list[str]:
+    account = accounts.find_by_email(EMAIL)
+    if account is None:
+        created = accounts.create_account(EMAIL, PASSWORD, "es")
+        if created is None:  # created meanwhile by another process
+            return []
+        account = created
+        accounts.mark_email_verified(account)
+        account.factors.append(
+            Factor(
+                kind=FactorKind.TOTP,
+                name="Aplicación del móvil",
+                totp_secret_encrypted=encryption.encrypt(TOTP_SECRET),
+            )
+        )
+        for code in RECOVERY_CODES:
+            db.session.add(RecoveryCode(account_id=account.id, code_hash=recovery.hash_code(code)))
+        db.session.commit()
+    return [
+        "Demo citizen (sign in at /es/account/sign-in):",
+        f"  email:     {EMAIL}",
+        f"  password:  {PASSWORD}",
+        f"  app code:  add the key {totp.grouped(TOTP_SECRET)} to an authenticator app,",
+        "             or print the current code with: flask --app wsgi users code " + EMAIL,
+        f"  recovery codes: {', '.join(RECOVERY_CODES[:3])}, ...",
+        "  Emails (account creation, password reset) are written to instance/mail/.",
+    ]
