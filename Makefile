@@ -52,7 +52,7 @@ migrate: $(VENV)/.installed  ## Apply database migrations (DATABASE_URL or SQLit
 	$(BIN)/flask db upgrade
 
 run: $(VENV)/.installed compile-translations migrate  ## Set up and serve the portal with demo data on http://$(HOST):$(PORT)
-	$(BIN)/flask demo load
+	PORTAL_ENV=development $(BIN)/flask demo load
 	@echo
 	@echo "Portal Ciudadano is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	@echo

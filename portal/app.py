@@ -51,6 +51,7 @@ def configure_extensions(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=i18n.locale_selector,
+        timezone_selector=i18n.timezone_selector,
         default_translation_directories=str(ROOT / "translations"),
     )
     csrf.init_app(app)
@@ -79,16 +80,21 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    import identity.views
     from portal.pages.views import blueprint as pages
     from portal.pages.views import health
 
     app.register_blueprint(pages)
     app.register_blueprint(health)
+    identity.views.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:
+    import identity.demo
     from identity.cli import users
-    from portal.cli import demo
+    from portal.cli import DEMO_LOADERS, demo
 
+    if identity.demo.load not in DEMO_LOADERS:
+        DEMO_LOADERS.append(identity.demo.load)
     app.cli.add_command(demo)
     app.cli.add_command(users)

@@ -20,7 +20,11 @@ def demo() -> None:
 @demo.command("load")
 @with_appcontext
 def load() -> None:
-    """Load the demo data of every package (safe to run again)."""
+    """Load the demo data of every package (safe to run again; never in production)."""
+    from flask import current_app
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("Demo data is not loaded in production (PORTAL_ENV=production).")
     lines = [line for loader in DEMO_LOADERS for line in loader()]
     if not lines:
         click.echo("Demo data: nothing to load yet (no package registers demo accounts).")

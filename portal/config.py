@@ -54,6 +54,10 @@ def load_encryption_keys(instance_path: Path, configured: str | None) -> list[st
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 def from_environment(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the configuration mapping from environment variables.
 
@@ -95,6 +99,9 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
         "SMTP_USERNAME": env.get("SMTP_USERNAME"),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS"), True),
+        # The site's address as citizens reach it: links in emails are built on it,
+        # never on the request's Host header (which an attacker can forge).
+        "PUBLIC_URL": env.get("PUBLIC_URL", "http://localhost:5000"),
         "MAIL_FROM": env.get("MAIL_FROM", "Portal Ciudadano <no-reply@portal.example>"),
         # Cookies: "__Host-" binds the cookie to this host and path "/" and
         # requires Secure, so it is only used where the site is served securely.
@@ -112,4 +119,9 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "es",
         "BABEL_DEFAULT_TIMEZONE": env.get("PORTAL_TIMEZONE", "Europe/Madrid"),
+        # WebAuthn: the relying party is the site's domain, and only these origins
+        # may answer its ceremonies (never taken from the request's Host header).
+        "WEBAUTHN_RP_ID": env.get("WEBAUTHN_RP_ID", "localhost"),
+        "WEBAUTHN_RP_NAME": env.get("WEBAUTHN_RP_NAME", "Portal Ciudadano"),
+        "WEBAUTHN_ORIGINS": _list(env.get("WEBAUTHN_ORIGINS")) or ["http://localhost:5000"],
     }

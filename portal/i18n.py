@@ -143,6 +143,11 @@ def locale_selector() -> str:
     return current_language()
 
 
+def timezone_selector() -> str | None:
+    """The signed-in citizen's zone (set by identity on ``g``), else the portal's default."""
+    return getattr(g, "time_zone", None)
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = LanguageConverter
     app.url_value_preprocessor(_pull_language)
