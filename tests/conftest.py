@@ -77,8 +77,8 @@ def make_test_app(database_url: str, instance_path: Path, **overrides: object) -
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Flask:
-    return make_test_app(database_url, tmp_path / "instance")
+def app(_migrated: str, tmp_path: Path) -> Flask:
+    return make_test_app(_migrated, tmp_path / "instance")
 
 
 @pytest.fixture
@@ -97,6 +97,16 @@ def _migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> st
     return database_url
 
 
+def empty_tables() -> None:
+    """Delete every row (children first), in the current app context, and commit."""
+    from portal.extensions import db
+
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
 @pytest.fixture
 def db_app(_migrated: str, tmp_path: Path) -> Iterator[Flask]:
     """An app on the migrated database, inside an app context, emptied after the test."""
@@ -105,7 +115,5 @@ def db_app(_migrated: str, tmp_path: Path) -> Iterator[Flask]:
     app = make_test_app(_migrated, tmp_path / "instance")
     with app.test_request_context():
         yield app
-        db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
+        empty_tables()
         db.session.commit()

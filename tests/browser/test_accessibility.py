@@ -11,12 +11,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import (
     click_and_wait_for_page,
+    open_page,
     page_scrolls_sideways,
     run_axe,
     set_viewport,
     violations_report,
 )
-from tests.support.inventory import ERROR_PATHS, HTML_PAGES, LANGUAGE_CODES
+from tests.support.inventory import ERROR_PATHS, FORM_PAGES, HTML_PAGES, LANGUAGE_CODES, Page, path
 from tests.support.translations import translate
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,48 @@ def _check(driver, width: int) -> None:
 @pytest.mark.parametrize("page", HTML_PAGES, ids=lambda page: page.id)
 def test_page_has_no_axe_violations(driver, live_server, page, lang, width) -> None:
     set_viewport(driver, width)
-    driver.get(live_server.url(page.endpoint, lang=lang, **page.values))
+    open_page(driver, live_server, page, lang)
+    _check(driver, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("lang", LANGUAGE_CODES)
+@pytest.mark.parametrize("page", FORM_PAGES, ids=lambda page: page.id)
+def test_form_page_with_errors_has_no_axe_violations(
+    driver, live_server, page, lang, width
+) -> None:
+    """The error state of every identity form: posted empty, summary focused, axe clean."""
+    set_viewport(driver, width)
+    open_page(driver, live_server, page, lang)
+    button = driver.find_element(
+        By.CSS_SELECTOR, "main form:not([data-webauthn]) button[type=submit]"
+    )
+    click_and_wait_for_page(driver, button)
+    summary = driver.find_element(By.CSS_SELECTOR, "main .error-summary")
+    WebDriverWait(driver, 5).until(
+        lambda browser: browser.switch_to.active_element == summary,
+        "focus moves to the error summary",
+    )
+    _check(driver, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("lang", LANGUAGE_CODES)
+def test_locked_sign_in_pages_have_no_axe_violations(driver, live_server, lang, width) -> None:
+    """The locked state: too many wrong codes, with the wait said on the page."""
+    set_viewport(driver, width)
+    driver.delete_all_cookies()
+    with live_server.app.test_request_context():
+        driver.get(live_server + path(Page("identity.second_factor_code", state="pending"), lang))
+    for _ in range(11):
+        field = driver.find_element(By.ID, "code")
+        field.clear()
+        field.send_keys("000000")
+        click_and_wait_for_page(driver, driver.find_element(By.CSS_SELECTOR, "main form button"))
+    wait = translate(
+        live_server.app, lang, "Too many wrong attempts. Wait %(wait)s, then try again", wait=""
+    )
+    assert wait.split()[0] in driver.find_element(By.CSS_SELECTOR, ".error-summary").text
     _check(driver, width)
 
 

@@ -6,7 +6,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser.conftest import set_viewport
+from tests.browser.conftest import open_page, set_viewport
 from tests.support.inventory import HTML_PAGES, LANGUAGE_CODES
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(
     driver, live_server, page, lang
 ) -> None:
     set_viewport(driver, 1280)
-    driver.get(live_server.url(page.endpoint, lang=lang, **page.values))
+    open_page(driver, live_server, page, lang)
     ActionChains(driver).send_keys(Keys.TAB).perform()
     skip_link = driver.switch_to.active_element
     assert skip_link.get_attribute("class") == "skip-link"

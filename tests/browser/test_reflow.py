@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import page_scrolls_sideways, set_viewport
+from tests.browser.conftest import open_page, page_scrolls_sideways, set_viewport
 from tests.support.inventory import HTML_PAGES
 
 pytestmark = pytest.mark.browser
@@ -26,6 +26,9 @@ const clipped = [];
 for (const element of document.querySelectorAll('main *, header *, footer *')) {
   const style = getComputedStyle(element);
   if (element.closest('.visually-hidden')) continue;
+  // A text field scrolls its own value under the caret (a long email at 320 px):
+  // the text stays reachable, which is what 1.4.12 asks.
+  if (['INPUT', 'TEXTAREA'].includes(element.tagName)) continue;
   const clips = (value) => ['hidden', 'clip'].includes(value);
   const hides = clips(style.overflowX) || clips(style.overflowY);
   const overflows = element.scrollHeight > element.clientHeight + 1
@@ -42,7 +45,7 @@ return clipped;
 @pytest.mark.parametrize("page", HTML_PAGES, ids=lambda page: page.id)
 def test_text_spacing_overrides_clip_nothing_at_320px(driver, live_server, page, lang) -> None:
     set_viewport(driver, 320)
-    driver.get(live_server.url(page.endpoint, lang=lang, **page.values))
+    open_page(driver, live_server, page, lang)
     driver.execute_script(APPLY_TEXT_SPACING)
     assert driver.execute_script(FIND_CLIPPED_TEXT) == []
     assert not page_scrolls_sideways(driver)

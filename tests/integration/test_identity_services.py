@@ -130,6 +130,16 @@ def test_a_session_survives_activity_and_ends_when_idle_or_too_old(db_app) -> No
         pytest.fail("the absolute lifetime never ended the session")
 
 
+def test_the_countdown_a_page_shows_never_ends_before_the_session(db_app) -> None:
+    account = accounts.create_account("ana@example.es", PASSWORD, "es")
+    now = utcnow()
+    cookie, row = sessions.start(account, aal=2, amr=["pwd", "otp", "mfa"], now=now)
+    moment = now + timedelta(minutes=29, seconds=59, milliseconds=500)
+    assert sessions.seconds_left(row, moment) == 1  # half a second rounds up, not down to 0
+    assert sessions.seconds_left(row, now + timedelta(minutes=31)) == 0
+    assert sessions.load(cookie, moment) is row  # still live while the page shows 1
+
+
 def test_signing_out_everywhere_else_keeps_this_session(db_app) -> None:
     account = accounts.create_account("ana@example.es", PASSWORD, "es")
     here, this = sessions.start(account, aal=2, amr=["pwd", "otp"])

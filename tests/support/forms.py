@@ -6,7 +6,7 @@ import re
 
 from flask.testing import FlaskClient
 
-_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_TOKEN = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient, url: str) -> str:

@@ -8,6 +8,9 @@ both iterate over ``HTML_PAGES``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import url_for
 
 from portal.i18n import LANGUAGES
 
@@ -23,10 +26,25 @@ class Page:
     status: int = 200
     #: A short name for test ids ("home", "accessibility").
     name: str = ""
+    #: The state the browser must be in first (tests/support/testing_routes.py ``state``):
+    #: signed_in, pending (password done), enrolling, new_codes, check_email,
+    #: reset_password or not_me (a valid link).
+    state: str | None = None
+    #: Posting the page's form empty shows its error state (checked by axe too).
+    submit_empty: bool = False
 
     @property
     def id(self) -> str:
         return self.name or self.endpoint.split(".")[-1]
+
+
+def path(page: Page, lang: str | None) -> str:
+    """The URL that reaches ``page`` (through its state, if it needs one); in a request context."""
+    values = {**page.values, **({"lang": lang} if lang else {})}
+    if page.state is None:
+        return url_for(page.endpoint, **values)
+    query = urlencode({"endpoint": page.endpoint, **page.values})
+    return f"/{lang or 'es'}/_test/state/{page.state}?{query}"
 
 
 INVENTORY: list[Page] = [
@@ -38,9 +56,53 @@ INVENTORY: list[Page] = [
     Page("pages.privacy"),
     Page("pages.cookies"),
     Page("pages.contact"),
+    # Identity: anonymous pages
+    Page("identity.create_account", submit_empty=True),
+    Page("identity.check_email", state="check_email"),
+    Page("identity.verify_email", {"token": "not-a-token"}, status=400),
+    Page("identity.sign_in", submit_empty=True),
+    Page("identity.forgot_password", submit_empty=True),
+    Page("identity.forgot_password_sent", state="check_email"),
+    Page("identity.reset_password", state="reset_password", submit_empty=True),
+    Page("identity.reset_password", {"token": "used"}, status=400, name="reset_password_bad_link"),
+    Page("identity.not_me", state="not_me"),
+    Page("identity.account_secured"),
+    Page("identity.account_deleted"),
+    Page("identity.confirm_email_change", {"token": "not-a-token"}, status=400),
+    # Half-way through signing in
+    Page("identity.second_factor_code", state="pending", submit_empty=True),
+    Page("identity.second_factor_key", state="pending"),
+    Page("identity.second_factor_recovery", state="pending", submit_empty=True),
+    # Setting up the first method
+    Page("identity.choose_method", state="enrolling", submit_empty=True),
+    Page("identity.set_up_app", state="enrolling", submit_empty=True),
+    Page("identity.set_up_key", {"kind": "passkey"}, state="enrolling", name="set_up_passkey"),
+    Page(
+        "identity.set_up_key",
+        {"kind": "security-key"},
+        state="enrolling",
+        name="set_up_security_key",
+    ),
+    Page("identity.new_recovery_codes", state="new_codes", submit_empty=True),
+    Page("identity.download_recovery_codes", state="new_codes", kind="text"),
+    # Signed in
+    Page("identity.account", state="signed_in"),
+    Page("identity.reauthenticate", state="signed_in", submit_empty=True),
+    Page("identity.change_password", state="signed_in", submit_empty=True),
+    Page("identity.change_email", state="signed_in", submit_empty=True),
+    Page("identity.change_email_sent", state="signed_in"),
+    Page("identity.preferences", state="signed_in"),
+    Page("identity.list_sessions", state="signed_in"),
+    Page("identity.history", state="signed_in"),
+    Page("identity.recovery_codes", state="signed_in"),
+    Page("identity.regenerate_recovery_codes", state="signed_in"),
+    Page("identity.rename_method", {"factor_id": "0"}, state="signed_in"),
+    Page("identity.remove_method", {"factor_id": "0"}, state="signed_in"),
+    Page("identity.delete_account", state="signed_in", submit_empty=True),
 ]
 
 HTML_PAGES = [page for page in INVENTORY if page.kind == "html"]
+FORM_PAGES = [page for page in HTML_PAGES if page.submit_empty]
 
 #: Error pages, reached through the test-only routes (tests/support/testing_routes.py).
 ERROR_PATHS = {

@@ -58,6 +58,8 @@ def check_page(html: str, lang: str, error_prefix: str | None = None) -> Element
             continue
         if control.tag == "input" and control.get("type", "text") in NOT_LABELLED_TYPES:
             continue
+        if control.get("hidden") is not None:
+            continue  # not presented (the username a password manager needs beside a password)
         assert control.get("id") in labelled_for or any(
             control.get(name) for name in LABELLED_BY_ATTRIBUTE
         ), f"{control.tag} {control.get('name')!r} has no label"

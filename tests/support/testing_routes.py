@@ -7,7 +7,21 @@ and component examples they render are the real ones.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import json
+import secrets
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,6 +42,8 @@ blueprint = Blueprint(
 )
 
 ERROR_CODES = (400, 403, 404, 405, 410, 413, 500)
+STATE_PASSWORD = "el perro de san roque no tiene rabo"
+OTHER_BROWSER = "Mozilla/5.0 (Android 14; Mobile; rv:130.0) Gecko/130.0 Firefox/130.0"
 
 
 class ExampleForm(FlaskForm):
@@ -89,3 +105,61 @@ def components() -> str:
     form = ExampleForm(meta={"csrf": False})
     form.validate()  # fills every error, so the error state is drawn too
     return render_template("testing/components.html", form=form)
+
+
+@blueprint.get("/state/<name>")
+def state(name: str) -> Response:
+    """Put this browser in a state (signed in, half-way through signing in...), then go to
+    ``endpoint``: how the page checks and axe reach pages that need one.
+
+    Each visit makes a new account, so states never interfere with each other.
+    """
+    from identity import accounts, encryption, factors, signin, tokens, totp
+    from identity.models import Factor, FactorKind
+    from portal.extensions import db
+
+    endpoint = request.args["endpoint"]
+    values = {key: value for key, value in request.args.items() if key != "endpoint"}
+    email = f"state-{secrets.token_hex(6)}@example.es"
+    account = accounts.create_account(email, STATE_PASSWORD, g.lang)
+    accounts.mark_email_verified(account)
+    if name in ("signed_in", "pending"):
+        secret = totp.new_secret()
+        account.factors.append(
+            Factor(
+                kind=FactorKind.TOTP, name="Phone", totp_secret_encrypted=encryption.encrypt(secret)
+            )
+        )
+        account.factors.append(
+            Factor(
+                kind=FactorKind.SECURITY_KEY,
+                name="Blue key",
+                credential_id=secrets.token_bytes(32),
+                public_key=b"-",
+                sign_count=0,
+                backup_eligible=False,
+            )
+        )
+        factors.new_recovery_codes(account)
+        if "factor_id" in values:
+            db.session.flush()
+            values["factor_id"] = str(account.factors[0].id)
+    if name == "signed_in":
+        from identity import sessions
+
+        sessions.start(account, 2, ["pwd", "otp", "mfa"], "192.0.2.7", OTHER_BROWSER)
+        signin.finish_sign_in(account, factors.Assurance(2, ["mfa", "otp", "pwd"]))
+        flash(request.args.get("flash", "Signed in for a test."), "success")
+    elif name == "pending":
+        signin.begin_pending(account, signin.SIGN_IN)
+    elif name in ("enrolling", "new_codes"):
+        signin.begin_pending(account, signin.ENROL)
+        if name == "new_codes":
+            codes = factors.new_recovery_codes(account)
+            session["new_codes"] = encryption.encrypt(json.dumps(codes))
+    elif name == "check_email":
+        session["check_email"] = email
+    elif name in ("reset_password", "not_me"):
+        values["token"] = tokens.make(account, name)
+    db.session.commit()
+    return redirect(url_for(endpoint, **values))

@@ -25,12 +25,13 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%%")
 TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 #: Strings that are rightly the same in a language as in English.
+_PLACEHOLDERS_ONLY = {"%(event)s: %(name)s"}
 SAME_AS_SOURCE = {
-    "es": {"Portal Ciudadano", "Error:", "Cookies"},
-    "ca": {"Portal Ciudadano", "Error:"},
-    "gl": {"Portal Ciudadano", "Error:", "Cookies"},
-    "eu": {"Portal Ciudadano"},
-    "ar": {"Portal Ciudadano"},
+    "es": {"Portal Ciudadano", "Error:", "Cookies", *_PLACEHOLDERS_ONLY},
+    "ca": {"Portal Ciudadano", "Error:", *_PLACEHOLDERS_ONLY},
+    "gl": {"Portal Ciudadano", "Error:", "Cookies", *_PLACEHOLDERS_ONLY},
+    "eu": {"Portal Ciudadano", *_PLACEHOLDERS_ONLY},
+    "ar": {"Portal Ciudadano", *_PLACEHOLDERS_ONLY},
 }
 
 

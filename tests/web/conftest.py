@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from xml.etree.ElementTree import Element
 
 import pytest
@@ -10,6 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import gettext
 
+from tests.conftest import empty_tables, make_test_app
+from tests.support.citizen import Citizen
 from tests.support.page_check import check_page
 
 GetPage = Callable[..., Element]
@@ -21,6 +23,22 @@ def error_prefix(app: Flask, lang: str) -> str:
 
         g.lang = lang
         return gettext("Error:")
+
+
+@pytest.fixture
+def site(_migrated: str, tmp_path) -> Iterator[Flask]:
+    """The portal on the migrated database, with no context left open between requests
+    (a shared app context would let one request's ``g`` leak into the next)."""
+
+    app = make_test_app(_migrated, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        empty_tables()
+
+
+@pytest.fixture
+def citizen(site: Flask) -> Citizen:
+    return Citizen(site, site.test_client(), "ana.lopez@example.es")
 
 
 @pytest.fixture

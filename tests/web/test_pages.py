@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from tests.support.forms import post_form
-from tests.support.inventory import ERROR_PATHS, HTML_PAGES, LANGUAGE_CODES
+from tests.support.inventory import ERROR_PATHS, FORM_PAGES, HTML_PAGES, LANGUAGE_CODES, path
 from tests.web.conftest import GetPage
 
 
@@ -16,10 +16,8 @@ def test_page_passes_the_page_check_in_every_language(
     app: Flask, get_page: GetPage, page, lang
 ) -> None:
     with app.test_request_context():
-        from flask import url_for
-
-        url = url_for(page.endpoint, lang=lang, **page.values)
-    document = get_page(url, lang)
+        url = path(page, lang)
+    document = get_page(url, lang, status=page.status, follow_redirects=page.state is not None)
     skip_link = document.find(".//body/a")
     assert skip_link is not None and skip_link.get("href") == "#main"
     assert document.find(".//main[@id='main']") is not None
@@ -30,6 +28,34 @@ def test_page_passes_the_page_check_in_every_language(
         f"/{lang}/cookies",
         f"/{lang}/contact",
     } <= footer_links
+
+
+@pytest.mark.parametrize("lang", LANGUAGE_CODES)
+@pytest.mark.parametrize("page", FORM_PAGES, ids=lambda page: page.id)
+def test_form_posted_empty_shows_its_errors_in_every_language(
+    app: Flask, client, page, lang
+) -> None:
+    """The error state: a summary first in main, linked to fields, and "Error:" in the title."""
+    from tests.support.forms import csrf_token
+    from tests.support.page_check import check_page
+    from tests.web.conftest import error_prefix
+
+    with app.test_request_context():
+        url = path(page, lang)
+    response = client.get(url, follow_redirects=page.state is not None)
+    form_url = response.request.path + (
+        "?" + response.request.query_string.decode() if response.request.query_string else ""
+    )
+    token = csrf_token(client, form_url)
+    response = client.post(
+        form_url, data={"csrf_token": token}, headers={"Referer": f"https://localhost{form_url}"}
+    )
+    assert response.status_code in (200, 400), form_url
+    document = check_page(response.get_data(as_text=True), lang, error_prefix(app, lang))
+    summary = document.find(".//main/div[@class='error-summary']")
+    assert summary is not None, f"{form_url}: no error summary"
+    title = "".join(document.find("./head/title").itertext())
+    assert title.startswith(error_prefix(app, lang))
 
 
 @pytest.mark.parametrize("lang", LANGUAGE_CODES)
