@@ -7,8 +7,10 @@ time the demo is loaded again.
 
 from __future__ import annotations
 
-from identity import accounts, encryption, recovery, totp
-from identity.models import Factor, FactorKind, RecoveryCode
+from datetime import UTC, datetime
+
+from identity import accounts, encryption, record, recovery, totp
+from identity.models import Account, Factor, FactorKind, RecoveryCode
 from portal.extensions import db
 
 EMAIL = "ana@demo.portal.example"
@@ -34,6 +36,7 @@ def load() -> list[str]:
         )
         for code in RECOVERY_CODES:
             db.session.add(RecoveryCode(account_id=account.id, code_hash=recovery.hash_code(code)))
+        _record(account)
         db.session.commit()
     return [
         "Demo citizen (sign in at /es/account/sign-in):",
@@ -44,3 +47,30 @@ def load() -> list[str]:
         f"  recovery codes: {', '.join(RECOVERY_CODES[:3])}, ...",
         "  Emails (account creation, password reset) are written to instance/mail/.",
     ]
+
+
+def _record(account: Account) -> None:
+    """Ana's record, as the census and the police hold it: forms fill themselves from it."""
+    census = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
+    police = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)
+    for name, value, source, when in (
+        ("given_name", "Ana", "police", police),
+        ("family_name", "García Pérez", "police", police),
+        ("national_id", "12345678Z", "police", police),
+        ("birth_date", "1985-03-27", "police", police),
+        (
+            "address",
+            {
+                "street": "Calle Mayor",
+                "number": "5",
+                "floor_door": "2º B",
+                "postcode": "28999",
+                "municipality": "Villanueva",
+                "province": "Madrid",
+            },
+            "municipal_census",
+            census,
+        ),
+        ("phone", "+34 600 123 456", "citizen", census),
+    ):
+        record.record(account, name, value, source, verified=source != "citizen", when=when)

@@ -168,3 +168,25 @@ class SecurityEvent(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_security_events_account_id_occurred_at", "account_id", "occurred_at"),
     )
+
+
+class CitizenAttribute(db.Model):  # type: ignore[name-defined]
+    """One thing the administration holds about a citizen, with where it came from and when.
+
+    Procedures fill their forms from these (Ley 39/2015 art. 28: the citizen is not asked
+    for what we already hold); the personal folder shows them. Values are encrypted: they
+    include the national identifier, the birth date and the home address.
+    """
+
+    __tablename__ = "citizen_attributes"
+    __table_args__ = (Index("uq_citizen_attribute", "account_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    #: JSON of the value, encrypted (``identity.encryption``).
+    value_encrypted: Mapped[str] = mapped_column(Text)
+    #: Key of ``identity.record.SOURCES``: who told us.
+    source: Mapped[str] = mapped_column(String(40))
+    verified: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

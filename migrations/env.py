@@ -72,6 +72,12 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _outside_search_index(*args, **kwargs):
+    from procedures.search import outside_search_index
+
+    return outside_search_index(*args, **kwargs)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -101,6 +107,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            include_object=_outside_search_index,
             **conf_args,
         )
 

@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def configure_extensions(app: Flask) -> None:
     import identity.models  # noqa: F401 - register the tables with the metadata for Alembic
+    import procedures.models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -81,12 +82,14 @@ def configure_templates(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     import identity.views
+    import procedures.views
     from portal.pages.views import blueprint as pages
     from portal.pages.views import health
 
     app.register_blueprint(pages)
     app.register_blueprint(health)
     identity.views.init_app(app)
+    procedures.views.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:

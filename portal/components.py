@@ -44,7 +44,11 @@ def form_errors(form: FlaskForm) -> Iterator[tuple[str, str]]:
     id is the first option's, which is what the field macro gives it.
     """
     for field in form:
-        if field.errors:
+        if isinstance(field.errors, dict):  # a FormField (an address): its parts' errors
+            for part in field:
+                if part.errors:
+                    yield part.id, str(part.errors[0])
+        elif field.errors:
             yield field.id, str(field.errors[0])
 
 

@@ -27,3 +27,17 @@ def post_form(client: FlaskClient, url: str, data: dict[str, object]) -> object:
     return client.post(
         url, data={"csrf_token": token, **data}, headers={"Referer": f"https://localhost{url}"}
     )
+
+
+def post_from(
+    client: FlaskClient, form_url: str, url: str, data: dict[str, object], **kwargs: object
+) -> object:
+    """Post ``data`` to ``url`` with the token of the form shown at ``form_url``, as a browser
+    does when a page's form posts elsewhere (a start button, "Accept and send")."""
+    token = csrf_token(client, form_url)
+    return client.post(
+        url,
+        data={"csrf_token": token, **data},
+        headers={"Referer": f"https://localhost{form_url}"},
+        **kwargs,
+    )

@@ -47,6 +47,35 @@ def path(page: Page, lang: str | None) -> str:
     return f"/{lang or 'es'}/_test/state/{page.state}?{query}"
 
 
+PROCEDURES = (
+    "accessibility-parking-card",
+    "appointment-booking",
+    "bulky-waste-collection",
+    "business-opening-notice",
+    "change-of-address",
+    "child-birth-benefit",
+    "civil-registry-certificate",
+    "complaint-or-suggestion",
+    "emergency-social-grant",
+    "general-application",
+    "residents-parking-permit",
+    "school-grant",
+    "sports-centre-membership",
+    "tax-clearance-certificate",
+)
+CHANGE_OF_ADDRESS_PAGES = (
+    "applicant",
+    "move_type",
+    "previous_country",
+    "new_address",
+    "move_date",
+    "tenure",
+    "proof_of_address",
+    "contact",
+    "consultations",
+    "consultations_identity",
+)
+
 INVENTORY: list[Page] = [
     Page("root", kind="redirect", status=302),
     Page("static", {"filename": "css/portal.css"}, kind="static"),
@@ -99,6 +128,46 @@ INVENTORY: list[Page] = [
     Page("identity.rename_method", {"factor_id": "0"}, state="signed_in"),
     Page("identity.remove_method", {"factor_id": "0"}, state="signed_in"),
     Page("identity.delete_account", state="signed_in", submit_empty=True),
+]
+
+
+# Procedures: the catalogue and every procedure's start page
+INVENTORY += [
+    Page("procedures.index"),
+    Page("procedures.index", {"q": "padron"}, name="procedure-search"),
+    Page("procedures.index", {"q": "zzzz"}, name="procedure-search-nothing"),
+    Page("procedures.topic", {"topic": "housing"}),
+    Page("procedures.life_event", {"event": "moving-house"}),
+    *(
+        Page("procedures.procedure", {"slug": slug}, name=f"procedure-{slug}")
+        for slug in PROCEDURES
+    ),
+    Page(
+        "procedures.procedure",
+        {"slug": "change-of-address"},
+        name="procedure-signed-in",
+        state="signed_in",
+    ),
+]
+# Applications: every page of the change of address (with its art. 28 pages), a task list,
+# check your answers, the confirmation, the receipt and an uploaded file
+INVENTORY += [
+    *(
+        Page(
+            "applications.page",
+            {"page_id": page_id},
+            name=f"apply-{page_id}",
+            state="draft",
+            submit_empty=page_id != "consultations",  # only optional boxes: empty is an answer
+        )
+        for page_id in CHANGE_OF_ADDRESS_PAGES
+    ),
+    Page("applications.tasks", {"procedure": "child-birth-benefit"}, state="draft"),
+    Page("applications.resume", state="draft", kind="redirect", status=200),
+    Page("applications.check", state="draft"),
+    Page("applications.confirmation", state="submitted"),
+    Page("applications.receipt", state="submitted", kind="file"),
+    Page("applications.download", {"file_id": "1"}, state="submitted", kind="file"),
 ]
 
 HTML_PAGES = [page for page in INVENTORY if page.kind == "html"]

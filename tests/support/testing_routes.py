@@ -107,6 +107,54 @@ def components() -> str:
     return render_template("testing/components.html", form=form)
 
 
+def _application(account: object, values: dict[str, str], submitted: bool) -> str:
+    """A draft of ``values["procedure"]`` (its pages up to ``values["page_id"]`` answered, or
+    all of them), or that application submitted: for the application pages' checks."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from procedures import applications, catalogue, uploads
+    from tests.support.applicant import PDF, sample
+
+    procedure = catalogue.get(values.pop("procedure", "change-of-address"))
+    application = applications.start(account, procedure, g.lang)
+    stop_at = values.get("page_id") if not submitted else None
+    answers: dict[str, object] = {}
+    target = applications.find_page(procedure, stop_at) if stop_at else None
+    if target is not None and target.show_if is not None:  # answer so that the page is asked
+        condition = target.show_if
+        kind = applications.find_field(procedure, condition.field).type
+        answers[condition.field] = (
+            [condition.values[0]] if kind == "checkboxes" else condition.values[0]
+        )
+    for _ in range(100):
+        page = applications.first_unanswered(procedure, answers)
+        if page is None or page.id == stop_at:
+            break
+        for one in page.fields:
+            if one.id in answers:
+                continue
+            if one.type == "file":
+                upload = FileStorage(io.BytesIO(PDF), filename=f"{one.id}.pdf")
+                stored = uploads.store(application, one.id, upload)
+                answers[one.id] = {
+                    "file_id": stored.id,
+                    "name": stored.original_name,
+                    "size": stored.size,
+                }
+            elif one.id == "oppose_consultations":
+                answers[one.id] = [one.options[0].value]  # objects, so the upload page shows
+            else:
+                answers[one.id] = sample(one)
+    application.answers = answers
+    if "file_id" in values:
+        values["file_id"] = str(application.files[0].id)
+    if submitted:
+        applications.submit(application, procedure)
+    return application.reference
+
+
 @blueprint.get("/state/<name>")
 def state(name: str) -> Response:
     """Put this browser in a state (signed in, half-way through signing in...), then go to
@@ -123,7 +171,7 @@ def state(name: str) -> Response:
     email = f"state-{secrets.token_hex(6)}@example.es"
     account = accounts.create_account(email, STATE_PASSWORD, g.lang)
     accounts.mark_email_verified(account)
-    if name in ("signed_in", "pending"):
+    if name in ("signed_in", "pending", "draft", "submitted"):
         secret = totp.new_secret()
         account.factors.append(
             Factor(
@@ -144,12 +192,14 @@ def state(name: str) -> Response:
         if "factor_id" in values:
             db.session.flush()
             values["factor_id"] = str(account.factors[0].id)
-    if name == "signed_in":
+    if name in ("signed_in", "draft", "submitted"):
         from identity import sessions
 
         sessions.start(account, 2, ["pwd", "otp", "mfa"], "192.0.2.7", OTHER_BROWSER)
         signin.finish_sign_in(account, factors.Assurance(2, ["mfa", "otp", "pwd"]))
         flash(request.args.get("flash", "Signed in for a test."), "success")
+    if name in ("draft", "submitted"):
+        values["reference"] = _application(account, values, submitted=name == "submitted")
     elif name == "pending":
         signin.begin_pending(account, signin.SIGN_IN)
     elif name in ("enrolling", "new_codes"):

@@ -1,0 +1,40 @@
+"""The procedure pages: the catalogue under ``/<lang>/procedures/`` and applications under
+``/<lang>/applications/``. Views read a form, call ``procedures``' plain functions and
+choose the next page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask
+from flask_babel import get_locale
+
+TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
+
+catalogue_blueprint = Blueprint(
+    "procedures", __name__, url_prefix="/<lang:lang>/procedures", template_folder=TEMPLATES
+)
+applications_blueprint = Blueprint(
+    "applications", __name__, url_prefix="/<lang:lang>/applications", template_folder=TEMPLATES
+)
+
+
+def init_app(app: Flask) -> None:
+    from procedures import catalogue, labels
+
+    catalogue.init_app(app)
+    app.register_blueprint(catalogue_blueprint)
+    app.register_blueprint(applications_blueprint)
+    app.context_processor(lambda: {"lang": str(get_locale() or "es")})
+    app.jinja_env.globals.update(
+        topic_label=labels.topic_label,
+        life_event_label=labels.life_event_label,
+        channel_label=labels.channel_label,
+        format_fee=labels.format_fee,
+        format_answer=labels.format_answer,
+        provenance_text=labels.provenance_text,
+        registry_time=labels.registry_time,
+    )
+
+
+from procedures.views import applying, browsing  # noqa: E402, F401
