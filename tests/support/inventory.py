@@ -158,7 +158,9 @@ INVENTORY += [
             {"page_id": page_id},
             name=f"apply-{page_id}",
             state="draft",
-            submit_empty=page_id != "consultations",  # only optional boxes: empty is an answer
+            # Empty is an answer on the art. 28 page (optional boxes only); the contact page
+            # comes filled with the account's email, so a browser never posts it empty.
+            submit_empty=page_id not in ("consultations", "contact"),
         )
         for page_id in CHANGE_OF_ADDRESS_PAGES
     ),
