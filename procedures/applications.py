@@ -84,21 +84,20 @@ def _build_consultation_pages(procedure: Procedure) -> tuple[Page, ...]:
         return ()
     options = []
     for item in procedure.consultations:
-        labels = {}
-        for lang in LANGUAGES:
-            with force_locale(lang):
-                labels[lang] = _(
-                    "I object to you asking %(administration)s for %(data)s",
-                    administration=item.administration(lang),
-                    data=item.data(lang),
-                )
-        options.append(Option(item.id, Text(labels)))
+        label = _every(
+            lambda lang, item=item: _(
+                "I object to you asking %(administration)s for %(data)s",
+                administration=item.administration(lang),
+                data=item.data(lang),
+            )
+        )
+        options.append(Option(item.id, label))
     checks = Field(
         id="oppose_consultations",
         type="checkboxes",
-        label=_every(lambda: _("Do you object to any of these checks?")),
+        label=_every(lambda _lang: _("Do you object to any of these checks?")),
         hint=_every(
-            lambda: _(
+            lambda _lang: _(
                 "To save you paperwork, we get these data from the administration that holds"
                 " them (Ley 39/2015, article 28). If you object, you will have to upload the"
                 " document yourself. Leave the boxes empty if you do not object."
@@ -109,11 +108,10 @@ def _build_consultation_pages(procedure: Procedure) -> tuple[Page, ...]:
     )
     pages = [Page("consultations", (checks,))]
     for item in procedure.consultations:
-        labels = {}
-        for lang in LANGUAGES:
-            with force_locale(lang):
-                labels[lang] = _("Upload %(document)s", document=item.document(lang))
-        upload = Field(id=f"oppose_{item.id}_document", type="file", label=Text(labels))
+        label = _every(
+            lambda lang, item=item: _("Upload %(document)s", document=item.document(lang))
+        )
+        upload = Field(id=f"oppose_{item.id}_document", type="file", label=label)
         pages.append(
             Page(
                 f"consultations_{item.id}",
@@ -125,12 +123,13 @@ def _build_consultation_pages(procedure: Procedure) -> tuple[Page, ...]:
     return tuple(Page(p.id, p.fields, p.title, section, p.show_if) for p in pages)
 
 
-def _every(message: Callable[[], str]) -> Text:
-    """A gettext string in all six languages, for pages the engine adds to a definition."""
+def _every(message: Callable[[str], str]) -> Text:
+    """A gettext string in all six languages (``message`` gets the language, for content
+    it names), for the pages the engine adds to a definition."""
     texts = {}
     for lang in LANGUAGES:
         with force_locale(lang):
-            texts[lang] = message()
+            texts[lang] = message(lang)
     return Text(texts)
 
 
@@ -297,9 +296,7 @@ def save_page(
     now = now or utcnow()
     answers = application.answers
     answers.update(values)
-    application.answers = clean(procedure, answers) | {
-        k: v for k, v in answers.items() if find_field(procedure, k) is None
-    }
+    application.answers = clean(procedure, answers)
     application.updated_at = now
     application.expires_at = now + DRAFT_LIFETIME
     application.reminded_at = None

@@ -18,7 +18,6 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -411,10 +410,6 @@ def _non_empty_string(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-_agencies_cache: dict[Path, tuple[dict[str, Agency], list[DefinitionError]]] = {}
-_workflow_cache: dict[Path, tuple[Workflow | None, list[DefinitionError]]] = {}
-
-
 def load_agencies(
     directory: Path = DEFINITIONS_DIR,
 ) -> tuple[dict[str, Agency], list[DefinitionError]]:
@@ -472,11 +467,21 @@ def load_workflow(path: Path) -> tuple[Workflow | None, list[DefinitionError]]:
     return Workflow(path.stem, initial, states, tuple(transitions), deadlines), []
 
 
-def _parse(path: Path, reader: _Reader) -> Any:
+def _read(path: Path, reader: _Reader) -> str:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         reader.error("", "file not found")
+        return ""
+
+
+def _parse(path: Path, reader: _Reader) -> Any:
+    return _parse_text(_read(path, reader), reader)
+
+
+def _parse_text(source: str, reader: _Reader) -> Any:
+    try:
+        return yaml.safe_load(source)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -538,14 +543,25 @@ def load_procedure(
 ) -> tuple[Procedure | None, list[DefinitionError]]:
     """One definition file, or ``None`` and the reasons it cannot be used."""
     reader = _Reader(path.name)
-    source = path.read_text(encoding="utf-8") if path.exists() else ""
-    data = reader.mapping(_parse(path, reader), "")
+    return read_procedure(path.stem, _read(path, reader), agencies, workflows, reader)
+
+
+def read_procedure(
+    slug_expected: str,
+    source: str,
+    agencies: Mapping[str, Agency],
+    workflows: Mapping[str, Workflow],
+    reader: _Reader | None = None,
+) -> tuple[Procedure | None, list[DefinitionError]]:
+    """A definition from its text: a file's, or the copy an application was started with."""
+    reader = reader or _Reader(f"{slug_expected}.yaml")
+    data = reader.mapping(_parse_text(source, reader), "")
     if not data:
         return None, reader.errors
     reader.only(data, "", TOP_LEVEL)
     slug = data.get("slug")
-    if slug != path.stem:
-        reader.error("slug", f"must be the file name without .yaml ({path.stem!r})")
+    if slug != slug_expected:
+        reader.error("slug", f"must be the file name without .yaml ({slug_expected!r})")
     if not isinstance(slug, str) or not SLUG.match(slug):
         reader.error("slug", "must be lowercase letters, digits and hyphens")
     version = reader.integer(data.get("version"), "version", 1)
@@ -588,7 +604,7 @@ def load_procedure(
     assert agency is not None and workflow is not None and fee is not None  # noqa: S101 - for the type checker; guaranteed by the caller
     return (
         Procedure(
-            slug=path.stem,
+            slug=slug_expected,
             version=version,
             agency=agency,
             topics=topics,
@@ -895,8 +911,10 @@ class Catalogue:
         return hashlib.sha256("".join(sorted(p.sha256 for p in self)).encode()).hexdigest()
 
 
-def load_catalogue(directory: Path = DEFINITIONS_DIR) -> Catalogue:
-    """Every valid definition in ``directory``; invalid files are logged and left out."""
+def _load_shared(
+    directory: Path,
+) -> tuple[dict[str, Agency], dict[str, Workflow], list[DefinitionError]]:
+    """The agencies and workflows every definition refers to."""
     agencies, errors = load_agencies(directory)
     workflows: dict[str, Workflow] = {}
     for path in sorted((directory / "workflows").glob("*.yaml")):
@@ -904,6 +922,12 @@ def load_catalogue(directory: Path = DEFINITIONS_DIR) -> Catalogue:
         errors += workflow_errors
         if workflow is not None:
             workflows[workflow.name] = workflow
+    return agencies, workflows, errors
+
+
+def load_catalogue(directory: Path = DEFINITIONS_DIR) -> Catalogue:
+    """Every valid definition in ``directory``; invalid files are logged and left out."""
+    agencies, workflows, errors = _load_shared(directory)
     procedures: dict[str, Procedure] = {}
     for path in sorted(directory.glob("*.yaml")):
         if path.name == "agencies.yaml":
@@ -919,25 +943,11 @@ def load_catalogue(directory: Path = DEFINITIONS_DIR) -> Catalogue:
 
 def parse_source(slug: str, source: str, directory: Path = DEFINITIONS_DIR) -> Procedure:
     """A definition from stored text (the version an application was filled against)."""
-    import tempfile
-
-    agencies, _ = load_agencies(directory)
-    workflows = {}
-    for path in sorted((directory / "workflows").glob("*.yaml")):
-        workflow, _ = load_workflow(path)
-        if workflow is not None:
-            workflows[workflow.name] = workflow
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{slug}.yaml"
-        path.write_text(source, encoding="utf-8")
-        procedure, errors = load_procedure(path, agencies, workflows)
+    agencies, workflows, _ = _load_shared(directory)
+    procedure, errors = read_procedure(slug, source, agencies, workflows)
     if procedure is None:
         raise DefinitionsInvalidError(errors)
     return procedure
-
-
-def today() -> date:
-    return date.today()
 
 
 def main() -> int:

@@ -223,7 +223,7 @@ def validate(page: Page, form: FlaskForm, lang: str, stored: dict[str, Any]) -> 
         field = form[one.id]
         label = one.label(lang)
         try:
-            _check(one, field, form, label, stored)
+            _check(one, field, form, label, stored, lang)
         except ValidationError as error:
             if one.type != "address":  # an address's errors sit on its parts
                 field.errors = [str(error)]
@@ -235,7 +235,9 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
-def _check(one: Field, field: WTField, form: FlaskForm, label: str, stored: dict[str, Any]) -> None:
+def _check(
+    one: Field, field: WTField, form: FlaskForm, label: str, stored: dict[str, Any], lang: str
+) -> None:
     kind = one.type
     if kind == "date":
         field.check(label, one.optional)
@@ -287,13 +289,7 @@ def _check(one: Field, field: WTField, form: FlaskForm, label: str, stored: dict
     if kind == "number":
         _check_number(one, value, label)
     if one.pattern and not re.match(one.pattern, value):
-        raise ValidationError(one.pattern_error(_current_lang()) if one.pattern_error else label)
-
-
-def _current_lang() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "es")
+        raise ValidationError(one.pattern_error(lang) if one.pattern_error else label)
 
 
 def _check_number(one: Field, value: str, label: str) -> None:

@@ -102,8 +102,9 @@ def search(catalogue: Catalogue, query: str, lang: str) -> list[Procedure]:
 
 def _score(procedure: Procedure, lang: str, words: list[str]) -> int:
     """Title words weigh most, then keywords, then the rest of the text."""
-    title, keywords, _ = _documents(procedure, lang)
-    title_words, keyword_words = title.split(), keywords.split()
+    # Only the title and keywords decide the order: the longer text is not folded again.
+    title_words = fold(procedure.text(lang).title).split()
+    keyword_words = fold(" ".join(procedure.keywords.get(lang, ()))).split()
     score = 0
     for word in words:
         if any(w.startswith(word) for w in title_words):

@@ -19,13 +19,18 @@ applications_blueprint = Blueprint(
 )
 
 
+def current_lang() -> str:
+    """The page's language (the URL prefix), for definition texts that come per language."""
+    return str(get_locale() or "es")
+
+
 def init_app(app: Flask) -> None:
     from procedures import catalogue, labels
 
     catalogue.init_app(app)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(applications_blueprint)
-    app.context_processor(lambda: {"lang": str(get_locale() or "es")})
+    app.context_processor(lambda: {"lang": current_lang()})
     app.jinja_env.globals.update(
         topic_label=labels.topic_label,
         life_event_label=labels.life_event_label,

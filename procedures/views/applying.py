@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -21,14 +20,11 @@ from procedures import applications, catalogue, emails, forms, labels, receipts,
 from procedures.definitions import Page, Procedure
 from procedures.models import Application, ApplicationFile
 from procedures.views import applications_blueprint as blueprint
+from procedures.views import current_lang
 
 
 class SubmitForm(FlaskForm):
     """Only the CSRF token: the answers are already in the draft."""
-
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _own(reference: str) -> tuple[Application, Procedure]:
@@ -71,7 +67,7 @@ def start(slug: str) -> Response:
         abort(404)
     if not SubmitForm().validate_on_submit():
         abort(400)
-    application = applications.start(current_user, procedure, _lang())
+    application = applications.start(current_user, procedure, current_lang())
     return redirect(_resume_url(application, procedure))
 
 
@@ -104,7 +100,7 @@ def tasks(reference: str) -> str:
         items.append(
             {
                 "id": f"section-{index + 1}",
-                "title": section(_lang()),
+                "title": section(current_lang()),
                 "href": _page_url(application, first) if first and earlier_done else None,
                 "done": done,
                 "startable": earlier_done,
@@ -128,7 +124,7 @@ def page(reference: str, page_id: str) -> str | Response:
     answers = application.answers
     if found is None or found not in applications.visible_pages(procedure, answers):
         abort(404)
-    lang = _lang()
+    lang = current_lang()
     form_class = forms.page_form(found, lang)
     returning = request.args.get("return") == "check"
     if request.method == "POST":
@@ -214,7 +210,7 @@ def _after(application: Application, procedure: Procedure, page: Page, returning
 def _rows(
     application: Application, procedure: Procedure, answers: dict[str, Any], change: bool
 ) -> list[dict[str, Any]]:
-    lang = _lang()
+    lang = current_lang()
     rows = []
     provenance = application.provenance or {}
     for visible in applications.visible_pages(procedure, answers):
@@ -304,7 +300,7 @@ def receipt(reference: str) -> Response:
     application, procedure = _own(reference)
     if application.is_draft or application.registry_entry is None:
         abort(404)
-    lang = _lang()
+    lang = current_lang()
     pdf = receipts.pdf(
         application, procedure, lang, _rows(application, procedure, application.answers, False)
     )

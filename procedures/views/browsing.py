@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 
 from procedures import applications, catalogue, search
 from procedures.taxonomy import LIFE_EVENTS, TOPICS
 from procedures.views import catalogue_blueprint as blueprint
-
-
-def _lang() -> str:
-    return str(get_locale())
+from procedures.views import current_lang
 
 
 def _sorted(procedures: list) -> list:
-    lang = _lang()
+    lang = current_lang()
     return sorted(procedures, key=lambda p: search.fold(p.text(lang).title))
 
 
@@ -30,7 +26,9 @@ def index() -> str:
     filtering = bool(query or agency or channel)
     results: list = []
     if filtering:
-        results = search.search(everything, query, _lang()) if query else _sorted(list(everything))
+        results = (
+            search.search(everything, query, current_lang()) if query else _sorted(list(everything))
+        )
         if agency:
             results = [p for p in results if p.agency.key == agency]
         if channel:
@@ -42,7 +40,9 @@ def index() -> str:
         channel=channel,
         filtering=filtering,
         results=results,
-        agencies=sorted(everything.agencies.values(), key=lambda a: search.fold(a.name(_lang()))),
+        agencies=sorted(
+            everything.agencies.values(), key=lambda a: search.fold(a.name(current_lang()))
+        ),
         topics=[(key, label) for key, label in TOPICS.items() if catalogue.by_topic(key)],
         life_events=[
             (key, label) for key, label in LIFE_EVENTS.items() if catalogue.by_life_event(key)
