@@ -14,13 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import current_app, has_request_context, render_template, request, url_for
+from flask import has_request_context, render_template, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from identity import devices, tokens
 from identity.models import Account, utcnow
 from portal import mail
+from portal.mail import public_url
 
 #: Notices of sensitive changes: subject and the sentence that says what happened.
 NOTICES = {
@@ -33,11 +34,6 @@ NOTICES = {
     "recovery_codes_created": (_l("New recovery codes were created"), _l("New recovery codes were created for your account. The old ones no longer work.")),
     "account_deleted": (_l("Your account was deleted"), _l("Your account was deleted. You can no longer sign in with it.")),
 }  # fmt: skip
-
-
-def public_url(endpoint: str, **values: Any) -> str:
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
 
 
 def _send(to: str, language: str, name: str, subject: Any, **context: Any) -> None:

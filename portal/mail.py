@@ -18,7 +18,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, url_for
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    #: "maintype/subtype", e.g. "text/calendar"
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,13 @@ class Email:
     html: str
     #: The language the message is written in, for the Content-Language header.
     language: str = "es"
+    attachments: tuple[Attachment, ...] = ()
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """An absolute link for an email or a calendar entry: built on ``PUBLIC_URL``, never on
+    the request's Host header (which an attacker can set)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def build_message(email: Email, sender: str) -> EmailMessage:
@@ -41,6 +56,11 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to us
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    for attachment in email.attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     # After the content: set_content() drops any Content-* header set before it.
     message["Content-Language"] = email.language
     return message

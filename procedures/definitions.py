@@ -64,6 +64,8 @@ PREFILL_TYPES = {
     "address": {"address"},
 }
 CHANNELS = ("online", "in_person", "phone")
+#: Files in the definitions directory that are not procedures.
+SHARED_FILES = frozenset({"agencies.yaml", "offices.yaml"})
 SILENCE = ("positive", "negative")
 CLOCK = ("runs", "paused", "stopped")
 ACTORS = ("citizen", "staff", "system")
@@ -930,7 +932,7 @@ def load_catalogue(directory: Path = DEFINITIONS_DIR) -> Catalogue:
     agencies, workflows, errors = _load_shared(directory)
     procedures: dict[str, Procedure] = {}
     for path in sorted(directory.glob("*.yaml")):
-        if path.name == "agencies.yaml":
+        if path.name in SHARED_FILES:
             continue
         procedure, procedure_errors = load_procedure(path, agencies, workflows)
         errors += procedure_errors

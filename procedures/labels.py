@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask_babel import format_currency, format_date, format_decimal
+from babel.dates import format_date as babel_date
+from babel.dates import format_datetime as babel_datetime
+from babel.dates import format_time as babel_time
+from flask_babel import format_currency, format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 
 from identity.record import ADDRESS_KEYS, SOURCES
@@ -83,11 +87,20 @@ __all__ = ["ADDRESS_KEYS"]
 
 def registry_time(entry: Any) -> str:
     """The registry's date and time, in its own time zone and saying which (Ley 39/2015 art. 31)."""
-    from zoneinfo import ZoneInfo
-
-    from babel.dates import format_datetime
-    from flask_babel import get_locale
-
-    return format_datetime(
+    return babel_datetime(
         entry.registered_at, "full", tzinfo=ZoneInfo(entry.time_zone), locale=get_locale()
     )
+
+
+def office_date(moment: datetime, zone: str) -> str:
+    """ "Thursday, 26 November 2026": an appointment's day, as the office's clock reads it."""
+    return babel_date(moment.astimezone(ZoneInfo(zone)).date(), "full", locale=get_locale())
+
+
+def office_time(moment: datetime, zone: str) -> str:
+    """ "9:15": an appointment's time on the office's clock (where the citizen must be)."""
+    return babel_time(moment, "short", tzinfo=ZoneInfo(zone), locale=get_locale())
+
+
+def day_label(day: date) -> str:
+    return babel_date(day, "full", locale=get_locale())

@@ -152,3 +152,53 @@ class TimelineEvent(db.Model):  # type: ignore[name-defined]
     visible_to_citizen: Mapped[bool] = mapped_column(default=True)
 
     application: Mapped[Application] = relationship(back_populates="events")
+
+
+BOOKED = "booked"
+CANCELLED = "cancelled"
+
+
+class Appointment(db.Model):  # type: ignore[name-defined]
+    """One citizen's place in one slot (cita previa).
+
+    No double booking, without locks: a booking holds a numbered place (``seat``, 1 to the
+    office's desks for the service) and the unique constraint lets only one booking hold
+    each place. Two citizens racing for the last place both try the same number; the
+    database lets one in and the other is told the time has gone. Cancelling frees the
+    place (``seat`` becomes NULL, and NULLs never collide).
+    """
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("office", "service", "starts_at", "seat", name="uq_appointments_place"),
+        Index("ix_appointments_account_starts", "account_id", "starts_at"),
+        Index("ix_appointments_starts_status", "starts_at", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random and public: in URLs, emails and the calendar entry.
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    service: Mapped[str] = mapped_column(String(80))
+    office: Mapped[str] = mapped_column(String(80))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    minutes: Mapped[int]
+    seat: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(20), default=BOOKED)
+    #: The procedure the appointment was booked from, when there was one.
+    procedure_slug: Mapped[str | None] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    #: From the confirmation form: a double click or a retry finds the booking it made.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Bumped on each change, as the calendar entry's SEQUENCE (RFC 5545 §3.8.7.4).
+    sequence: Mapped[int] = mapped_column(default=0)
+    #: The ``sequence`` the citizen was last emailed about: a double click emails once.
+    emailed_sequence: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_booked(self) -> bool:
+        return self.status == BOOKED

@@ -1,6 +1,6 @@
-"""The procedure pages: the catalogue under ``/<lang>/procedures/`` and applications under
-``/<lang>/applications/``. Views read a form, call ``procedures``' plain functions and
-choose the next page."""
+"""The procedure pages: the catalogue under ``/<lang>/procedures/``, applications under
+``/<lang>/applications/`` and appointments under ``/<lang>/appointments/``. Views read a
+form, call ``procedures``' plain functions and choose the next page."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ applications_blueprint = Blueprint(
     "applications", __name__, url_prefix="/<lang:lang>/applications", template_folder=TEMPLATES
 )
 
+appointments_blueprint = Blueprint(
+    "appointments", __name__, url_prefix="/<lang:lang>/appointments", template_folder=TEMPLATES
+)
+
 
 def current_lang() -> str:
     """The page's language (the URL prefix), for definition texts that come per language."""
@@ -25,11 +29,13 @@ def current_lang() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from procedures import catalogue, labels
+    from procedures import catalogue, labels, offices
 
     catalogue.init_app(app)
+    offices.init_app(app)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(applications_blueprint)
+    app.register_blueprint(appointments_blueprint)
     app.context_processor(lambda: {"lang": current_lang()})
     app.jinja_env.globals.update(
         topic_label=labels.topic_label,
@@ -39,7 +45,10 @@ def init_app(app: Flask) -> None:
         format_answer=labels.format_answer,
         provenance_text=labels.provenance_text,
         registry_time=labels.registry_time,
+        office_date=labels.office_date,
+        office_time=labels.office_time,
+        day_label=labels.day_label,
     )
 
 
-from procedures.views import applying, browsing  # noqa: E402, F401
+from procedures.views import applying, booking, browsing  # noqa: E402, F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_login import current_user
 
-from procedures import applications, catalogue, search
+from procedures import applications, appointments, catalogue, offices, search
 from procedures.taxonomy import LIFE_EVENTS, TOPICS
 from procedures.views import catalogue_blueprint as blueprint
 from procedures.views import current_lang
@@ -79,4 +79,13 @@ def procedure(slug: str) -> str:
     draft = None
     if current_user.is_authenticated and found.form is not None:
         draft = applications.current_draft(current_user, found)
-    return render_template("procedures/procedure.html", procedure=found, draft=draft)
+    held = None
+    if current_user.is_authenticated and found.appointment_service is not None:
+        held = appointments.upcoming_for_service(current_user, found.appointment_service)
+    return render_template(
+        "procedures/procedure.html",
+        procedure=found,
+        draft=draft,
+        held=held,
+        held_office=offices.current().offices.get(held.office) if held else None,
+    )

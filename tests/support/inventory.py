@@ -28,7 +28,8 @@ class Page:
     name: str = ""
     #: The state the browser must be in first (tests/support/testing_routes.py ``state``):
     #: signed_in, pending (password done), enrolling, new_codes, check_email,
-    #: reset_password or not_me (a valid link).
+    #: reset_password or not_me (a valid link); draft or submitted (an application);
+    #: appointment (one booked).
     state: str | None = None
     #: Posting the page's form empty shows its error state (checked by axe too).
     submit_empty: bool = False
@@ -170,6 +171,42 @@ INVENTORY += [
     Page("applications.confirmation", state="submitted"),
     Page("applications.receipt", state="submitted", kind="file"),
     Page("applications.download", {"file_id": "1"}, state="submitted", kind="file"),
+]
+
+# Appointments: the booking steps, the booked page, an appointment, changing and cancelling it
+INVENTORY += [
+    Page("appointments.index", state="signed_in", name="appointments-empty"),
+    Page("appointments.index", state="appointment", name="appointments-one"),
+    Page(
+        "appointments.choose_office",
+        {"service_key": "citizen-office"},
+        state="signed_in",
+        submit_empty=True,
+    ),
+    Page(
+        "appointments.choose_office",
+        {"service_key": "citizen-office"},
+        state="appointment",
+        name="appointments-already",
+    ),
+    Page(
+        "appointments.choose_time",
+        {"service_key": "citizen-office", "office_key": "north-district"},
+        state="signed_in",
+        submit_empty=True,
+    ),
+    Page(
+        "appointments.confirm",
+        {"service_key": "citizen-office", "office_key": "town-hall", "slot": "1"},
+        state="appointment",
+        name="appointments-confirm",
+    ),
+    Page("appointments.booked", state="appointment"),
+    Page("appointments.detail", state="appointment"),
+    Page("appointments.ics", state="appointment", kind="file"),
+    Page("appointments.change", state="appointment", submit_empty=True),
+    Page("appointments.confirm_change", {"slot": "1"}, state="appointment"),
+    Page("appointments.cancel", state="appointment"),
 ]
 
 HTML_PAGES = [page for page in INVENTORY if page.kind == "html"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -155,6 +156,28 @@ def _application(account: object, values: dict[str, str], submitted: bool) -> st
     return application.reference
 
 
+def _appointment(account: object, values: dict[str, str]) -> str:
+    """A booking at the first free time of ``values["office"]`` (the town hall by default);
+    ``values["slot"]`` becomes another free time, for the change pages."""
+    from procedures import appointments, offices
+    from procedures.views.booking import slot_token
+
+    directory = offices.current()
+    office = directory.offices[values.pop("office", "town-hall")]
+    service = directory.services["citizen-office"]
+    day = appointments.first_day(office)
+    free = [
+        slot.starts_at
+        for week in range(5)
+        for one in appointments.free_days(office, service, day + timedelta(days=7 * week))
+        for slot in one.slots
+    ]
+    booked = appointments.book(account, office, service, free[0], g.lang)
+    if "slot" in values:
+        values["slot"] = slot_token(free[1])
+    return booked.reference
+
+
 @blueprint.get("/state/<name>")
 def state(name: str) -> Response:
     """Put this browser in a state (signed in, half-way through signing in...), then go to
@@ -171,7 +194,7 @@ def state(name: str) -> Response:
     email = f"state-{secrets.token_hex(6)}@example.es"
     account = accounts.create_account(email, STATE_PASSWORD, g.lang)
     accounts.mark_email_verified(account)
-    if name in ("signed_in", "pending", "draft", "submitted"):
+    if name in ("signed_in", "pending", "draft", "submitted", "appointment"):
         secret = totp.new_secret()
         account.factors.append(
             Factor(
@@ -192,7 +215,7 @@ def state(name: str) -> Response:
         if "factor_id" in values:
             db.session.flush()
             values["factor_id"] = str(account.factors[0].id)
-    if name in ("signed_in", "draft", "submitted"):
+    if name in ("signed_in", "draft", "submitted", "appointment"):
         from identity import sessions
 
         sessions.start(account, 2, ["pwd", "otp", "mfa"], "192.0.2.7", OTHER_BROWSER)
@@ -200,6 +223,8 @@ def state(name: str) -> Response:
         flash(request.args.get("flash", "Signed in for a test."), "success")
     if name in ("draft", "submitted"):
         values["reference"] = _application(account, values, submitted=name == "submitted")
+    elif name == "appointment":
+        values["reference"] = _appointment(account, values)
     elif name == "pending":
         signin.begin_pending(account, signin.SIGN_IN)
     elif name in ("enrolling", "new_codes"):
