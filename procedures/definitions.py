@@ -955,11 +955,19 @@ def parse_source(slug: str, source: str, directory: Path = DEFINITIONS_DIR) -> P
 def main() -> int:
     """``python -m procedures.definitions [DIRECTORY]``: check every file, print every error."""
     directory = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFINITIONS_DIR
+    from procedures.offices import load_offices  # it reads this module's agencies
+
     catalogue = load_catalogue(directory)
-    for error in catalogue.errors:
+    offices = load_offices(directory)
+    errors = catalogue.errors + offices.errors
+    for error in errors:
         print(error)
-    print(f"{len(catalogue)} procedures valid, {len(catalogue.errors)} errors", file=sys.stderr)
-    return 1 if catalogue.errors else 0
+    print(
+        f"{len(catalogue)} procedures and {len(offices.offices)} offices valid, "
+        f"{len(errors)} errors",
+        file=sys.stderr,
+    )
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
