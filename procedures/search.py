@@ -74,13 +74,31 @@ def sync(catalogue: Catalogue) -> None:
     db.session.commit()
 
 
-def terms(query: str) -> list[str]:
-    return fold(query).split()[:MAX_TERMS]
+#: Languages whose plurals end in -s or -es: a plural query word also finds the singular.
+PLURAL_S = frozenset({"es", "en", "ca", "gl"})
+
+
+def terms(query: str, lang: str = "es") -> list[str]:
+    """The query's words, folded; in ``PLURAL_S`` languages without a plural ending, so that
+    "becas escolares" finds "beca escolar" (words are matched as prefixes, so this only
+    ever widens the match)."""
+    words = fold(query).split()[:MAX_TERMS]
+    if lang in PLURAL_S:
+        words = [_singular(word) for word in words]
+    return words
+
+
+def _singular(word: str) -> str:
+    if len(word) > 5 and word.endswith("es"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("s"):
+        return word[:-1]
+    return word
 
 
 def search(catalogue: Catalogue, query: str, lang: str) -> list[Procedure]:
     """The procedures whose text has every word of ``query`` (as a word start), best first."""
-    words = terms(query)
+    words = terms(query, lang)
     if not words:
         return []
     sync(catalogue)
