@@ -65,8 +65,11 @@ test: $(VENV)/.installed-test node_modules/.installed browser compile-translatio
 test-database: $(VENV)/.installed-test compile-translations  ## The database tests only (.ci/run runs them on PostgreSQL)
 	$(BIN)/pytest -m database $(PYTEST_ARGS)
 
+bench: $(VENV)/.installed-test compile-translations  ## Run the benchmarks in bench/ and print their figures
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script 2>/dev/null || exit 1; done
+
 lint: $(VENV)/.installed-test  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-.PHONY: help install browser compile-translations messages migrate run test test-database lint
+.PHONY: help install browser compile-translations messages migrate run test test-database bench lint
