@@ -400,20 +400,31 @@ def withdraw(
     if not procedure.workflow.allows(application.status, "withdrawn", "citizen"):
         return False
     now = now or utcnow()
+    was = application.status
+    # Compare and set: if staff resolved it a moment ago, the withdrawal does not undo that.
+    claimed = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.status == was)
+        .values(status="withdrawn")
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(application)
+        return False
     db.session.add(
         TimelineEvent(
             application_id=application.id,
             at=now,
             kind="state_changed",
-            from_state=application.status,
+            from_state=was,
             to_state="withdrawn",
             actor="citizen",
             actor_account_id=application.account_id,
             reason=reason or None,
         )
     )
-    application.status = "withdrawn"
     db.session.commit()
+    db.session.refresh(application)
     return True
 
 

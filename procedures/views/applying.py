@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+from wtforms.validators import Length
 
 from portal.extensions import db, limiter
 from procedures import applications, catalogue, emails, forms, labels, receipts, uploads
@@ -290,6 +293,7 @@ def confirmation(reference: str) -> str | Response:
         procedure=procedure,
         entry=application.registry_entry,
         rows=_rows(application, procedure, application.answers, change=False),
+        can_withdraw=can_withdraw(application, procedure),
     )
 
 
@@ -322,4 +326,39 @@ def download(reference: str, file_id: int) -> Response:
         mimetype=stored.content_type,
         as_attachment=True,
         download_name=stored.original_name,
+    )
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(validators=[Length(max=2000)])
+
+
+def can_withdraw(application: Application, procedure: Procedure) -> bool:
+    return not application.is_draft and procedure.workflow.allows(
+        application.status, "withdrawn", "citizen"
+    )
+
+
+@blueprint.route("/<reference>/withdraw", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per minute", methods=["POST"])
+def withdraw(reference: str) -> str | Response:
+    """Withdraw before the decision (Ley 39/2015 art. 94): the citizen may say why."""
+    application, procedure = _own(reference)
+    if not can_withdraw(application, procedure):
+        return redirect(url_for(".confirmation", reference=reference))
+    form = WithdrawForm()
+    form.reason.label.text = _("Why are you withdrawing it?")
+    form.reason.validators[0].message = _("Write no more than %(max)s characters", max=2000)
+    if form.validate_on_submit():
+        if applications.withdraw(application, procedure, (form.reason.data or "").strip()):
+            flash(_("You have withdrawn your application."), "success")
+        return redirect(url_for(".confirmation", reference=reference))
+    return render_template(
+        "procedures/withdraw.html",
+        form=form,
+        application=application,
+        procedure=procedure,
+        entry=application.registry_entry,
+        back_url=url_for(".confirmation", reference=reference),
     )

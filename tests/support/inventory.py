@@ -169,6 +169,7 @@ INVENTORY += [
     Page("applications.resume", state="draft", kind="redirect", status=200),
     Page("applications.check", state="draft"),
     Page("applications.confirmation", state="submitted"),
+    Page("applications.withdraw", state="submitted"),
     Page("applications.receipt", state="submitted", kind="file"),
     Page("applications.download", {"file_id": "1"}, state="submitted", kind="file"),
 ]

@@ -15,7 +15,7 @@ from procedures import catalogue
 from procedures.models import Application, RegistryEntry, TimelineEvent
 from tests.support import mailbox
 from tests.support.applicant import PDF, apply_until_check, fill_page
-from tests.support.forms import csrf_token, post_from
+from tests.support.forms import csrf_token, post_form, post_from
 
 pytestmark = pytest.mark.database
 
@@ -215,3 +215,46 @@ def test_another_citizen_cannot_open_a_draft(site, citizen) -> None:
     with site.app_context():
         application = db.session.scalar(select(Application))
         assert application.expires_at > utcnow()
+
+
+def test_a_citizen_withdraws_an_application_before_the_decision(site, citizen) -> None:
+    _signed_in(citizen, "en")
+    client = citizen.client
+    with site.app_context():
+        procedure = catalogue.get("general-application")
+    check_url = apply_until_check(client, _start(client, "en", procedure.slug), procedure)
+    confirmation = _submit(client, check_url).headers["Location"]
+    withdraw_url = confirmation.replace("/confirmation", "/withdraw")
+    assert citizen.page(confirmation).find(f".//a[@href='{withdraw_url}']") is not None
+
+    too_long = post_form(client, withdraw_url, {"reason": "x" * 2001})
+    assert too_long.status_code == 200
+    assert 'class="error-summary"' in too_long.get_data(as_text=True)
+    assert "x" * 2001 in too_long.get_data(as_text=True)  # what was typed stays
+
+    done = post_form(client, withdraw_url, {"reason": "  I found the answer elsewhere.  "})
+    assert done.headers["Location"] == confirmation
+    page = " ".join(citizen.page(confirmation).itertext())
+    assert "You have withdrawn your application." in page
+    with site.app_context():
+        application = db.session.scalar(select(Application))
+        assert application.status == "withdrawn"
+        event = application.events[-1]
+        assert (event.from_state, event.to_state, event.actor) == (
+            "submitted",
+            "withdrawn",
+            "citizen",
+        )
+        assert event.reason == "I found the answer elsewhere."
+    # Withdrawn is final: the page is gone and posting again changes nothing.
+    assert client.get(withdraw_url).headers["Location"] == confirmation
+    token = csrf_token(client, confirmation)
+    again = client.post(
+        withdraw_url,
+        data={"csrf_token": token, "reason": "again"},
+        headers={"Referer": f"https://localhost{confirmation}"},
+    )
+    assert again.headers["Location"] == confirmation
+    with site.app_context():
+        kinds = db.session.scalars(select(TimelineEvent.to_state)).all()
+        assert kinds.count("withdrawn") == 1
