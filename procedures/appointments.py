@@ -275,17 +275,19 @@ def cancel(appointment: Appointment, now: datetime | None = None) -> bool:
     return True
 
 
-def to_remind(now: datetime | None = None) -> list[Appointment]:
+def to_remind(now: datetime | None = None) -> list[tuple[Appointment, Account]]:
     """Booked appointments starting within a day, not yet reminded, and booked (or moved)
-    more than a day before: someone who booked this morning for tomorrow already knows."""
+    more than a day before (someone who booked this morning for tomorrow already knows),
+    each with its citizen, in one query."""
     now = now or utcnow()
-    candidates = db.session.scalars(
-        select(Appointment).where(
+    rows = db.session.execute(
+        select(Appointment, Account)
+        .join(Account, Account.id == Appointment.account_id)
+        .where(
             Appointment.status == BOOKED,
             Appointment.reminded_at.is_(None),
             Appointment.starts_at > now,
             Appointment.starts_at <= now + REMIND_BEFORE,
-            Appointment.account_id.is_not(None),
         )
     )
-    return [a for a in candidates if a.updated_at <= a.starts_at - REMIND_BEFORE]
+    return [(a, account) for a, account in rows if a.updated_at <= a.starts_at - REMIND_BEFORE]

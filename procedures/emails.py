@@ -130,9 +130,6 @@ def remind_appointments(now: datetime | None = None) -> int:
     """The day-before reminders (run on a schedule by the worker): how many were sent."""
     from procedures import appointments
 
-    sent = 0
-    for one in appointments.to_remind(now):
-        account = db.session.get(Account, one.account_id)
-        if account is not None and appointment(one, "reminder", account, now):
-            sent += 1
-    return sent
+    return sum(
+        appointment(one, "reminder", account, now) for one, account in appointments.to_remind(now)
+    )

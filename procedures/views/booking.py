@@ -109,7 +109,7 @@ def choose_office(service_key: str) -> str | Response:
     service = _service(service_key)
     held = appointments.upcoming_for_service(current_user, service.key)
     if held is not None:
-        office, _service_again = _parts(held)
+        office = _parts(held)[0]
         return render_template(
             "appointments/already.html", appointment=held, office=office, service=service
         )
@@ -137,9 +137,7 @@ def choose_office(service_key: str) -> str | Response:
     )
 
 
-def _week_start(office: Office) -> date:
-    first = appointments.first_day(office)
-    last = appointments.last_day(office)
+def _week_start(first: date, last: date) -> date:
     try:
         start = date.fromisoformat(request.args.get("from", ""))
     except ValueError:
@@ -156,9 +154,9 @@ def _time_page(
     week_url: str,
     appointment: Appointment | None = None,
 ) -> str:
-    start = _week_start(office)
     first = appointments.first_day(office)
     last = appointments.last_day(office)
+    start = _week_start(first, last)
     days = appointments.free_days(office, service, start)
     end = start + timedelta(days=appointments.DAYS_PER_PAGE - 1)
     earlier = max(first, start - timedelta(days=appointments.DAYS_PER_PAGE))
@@ -181,7 +179,7 @@ def _time_page(
     )
 
 
-def _time_form(service: Service, office: Office) -> TimeForm:
+def _time_form() -> TimeForm:
     form = TimeForm()
     form.slot.label.text = _("Choose a time")
     form.slot.validators[0].message = _("Choose a time")
@@ -206,7 +204,7 @@ def _chosen(form: TimeForm, office: Office, service: Service) -> datetime | None
 def choose_time(service_key: str, office_key: str) -> str | Response:
     service = _service(service_key)
     office = _office(office_key, service)
-    form = _time_form(service, office)
+    form = _time_form()
     moment = _chosen(form, office, service)
     if moment is not None:
         return redirect(
@@ -259,19 +257,42 @@ def confirm(service_key: str, office_key: str, slot: str) -> str | Response:
     if not appointments.is_offered(office, service, moment):
         return redirect(time_url + "?taken=1")
     form.request_key.data = secrets.token_urlsafe(24)
-    return render_template(
-        "appointments/confirm.html",
-        form=form,
-        office=office,
-        service=service,
-        starts_at=moment,
-        procedure=_procedure_for(service.key),
-        back_url=time_url,
+    return _confirm_page(
+        form,
+        office,
+        service,
+        moment,
         time_url=time_url,
         office_url=url_for(".choose_office", service_key=service.key)
         if len(offices.current().offering(service.key)) > 1
         else None,
         action=url_for(".confirm", service_key=service.key, office_key=office.key, slot=slot),
+    )
+
+
+def _confirm_page(
+    form: ConfirmForm,
+    office: Office,
+    service: Service,
+    starts_at: datetime,
+    time_url: str,
+    office_url: str | None,
+    action: str,
+    **extra: object,
+) -> str:
+    """ "Check your appointment", for a new booking or a new time (``appointment=``)."""
+    return render_template(
+        "appointments/confirm.html",
+        form=form,
+        office=office,
+        service=service,
+        starts_at=starts_at,
+        procedure=_procedure_for(service.key),
+        back_url=time_url,
+        time_url=time_url,
+        office_url=office_url,
+        action=action,
+        **extra,
     )
 
 
@@ -328,7 +349,7 @@ def _changeable(reference: str) -> tuple[Appointment, Office, Service]:
 @login_required
 def change(reference: str) -> str | Response:
     appointment, office, service = _changeable(reference)
-    form = _time_form(service, office)
+    form = _time_form()
     moment = _chosen(form, office, service)
     if moment is not None:
         return redirect(url_for(".confirm_change", reference=reference, slot=slot_token(moment)))
@@ -357,14 +378,11 @@ def confirm_change(reference: str, slot: str) -> str | Response:
         return redirect(url_for(".booked", reference=reference))
     if not appointments.is_offered(office, service, moment):
         return redirect(change_url + "?taken=1")
-    return render_template(
-        "appointments/confirm.html",
-        form=form,
-        office=office,
-        service=service,
-        starts_at=moment,
-        procedure=_procedure_for(service.key),
-        back_url=change_url,
+    return _confirm_page(
+        form,
+        office,
+        service,
+        moment,
         time_url=change_url,
         office_url=None,
         action=url_for(".confirm_change", reference=reference, slot=slot),
