@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= localhost
 PORT ?= 5000
+AGENCY_PORT ?= 5001
 export FLASK_APP := wsgi
 
 .DEFAULT_GOAL := help
@@ -58,6 +59,17 @@ run: $(VENV)/.installed compile-translations migrate  ## Set up and serve the po
 	@echo
 	PORTAL_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT)
 
+agency-demo: $(VENV)/.installed compile-translations migrate  ## Serve the portal and, on AGENCY_PORT, a demo agency site that signs in through it
+	PORTAL_ENV=development $(BIN)/flask demo load
+	@echo
+	@echo "Portal Ciudadano is at http://$(HOST):$(PORT)/"
+	@echo "The demo agency (examples/agency) is at http://$(HOST):$(AGENCY_PORT)/  (Ctrl+C stops both)"
+	@echo
+	PORTAL_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT) & portal=$$!; \
+	trap 'kill $$portal 2>/dev/null' EXIT INT TERM; \
+	PORTAL_URL=http://$(HOST):$(PORT) AGENCY_URL=http://$(HOST):$(AGENCY_PORT) \
+		$(BIN)/flask --app examples.agency.app run --host $(HOST) --port $(AGENCY_PORT)
+
 test: $(VENV)/.installed-test node_modules/.installed browser compile-translations  ## Install what the tests need, then lint and run the whole suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -72,4 +84,4 @@ lint: $(VENV)/.installed-test  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-.PHONY: help install browser compile-translations messages migrate run test test-database bench lint
+.PHONY: help install browser compile-translations messages migrate run agency-demo test test-database bench lint

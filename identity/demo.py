@@ -38,6 +38,7 @@ def load() -> list[str]:
             db.session.add(RecoveryCode(account_id=account.id, code_hash=recovery.hash_code(code)))
         _record(account)
         db.session.commit()
+    _agency_client()
     return [
         "Demo citizen (sign in at /es/account/sign-in):",
         f"  email:     {EMAIL}",
@@ -46,7 +47,31 @@ def load() -> list[str]:
         "             or print the current code with: flask --app wsgi users code " + EMAIL,
         f"  recovery codes: {', '.join(RECOVERY_CODES[:3])}, ...",
         "  Emails (account creation, password reset) are written to instance/mail/.",
+        f"Demo agency client (examples/agency, `make agency-demo`): {AGENCY_CLIENT_ID}",
     ]
+
+
+AGENCY_CLIENT_ID = "demo-agency"
+AGENCY_SECRET = "demo-agency-secret-not-for-production"  # noqa: S105 - published demo value
+AGENCY_URL = "http://localhost:5001"
+
+
+def _agency_client() -> None:
+    """The client ``examples/agency`` signs in with (fixed id and secret, as its README says)."""
+    from identity.oidc import clients
+
+    if clients.find(AGENCY_CLIENT_ID) is not None:
+        return
+    clients.create(
+        "Agencia Tributaria de demostración",
+        [f"{AGENCY_URL}/callback"],
+        client_id=AGENCY_CLIENT_ID,
+        secret=AGENCY_SECRET,
+        sector="demo-agency.example",
+        post_logout_redirect_uris=[f"{AGENCY_URL}/"],
+        backchannel_logout_uri=f"{AGENCY_URL}/backchannel-logout",
+    )
+    db.session.commit()
 
 
 def _record(account: Account) -> None:

@@ -30,6 +30,12 @@ class EventKind(enum.StrEnum):
     SESSION_EXTENDED = "session_extended"
     ACCOUNT_SECURED = "account_secured"
     LANGUAGE_CHANGED = "language_changed"
+    #: OpenID Connect: the citizen agreed to share data with an agency's service...
+    SERVICE_CONNECTED = "service_connected"
+    #: ...the service received it (a token was issued)...
+    DATA_SHARED = "data_shared"
+    #: ...and the citizen withdrew the consent.
+    SERVICE_DISCONNECTED = "service_disconnected"
 
 
 def record(account: Account, kind: EventKind, **details: Any) -> SecurityEvent:

@@ -193,3 +193,9 @@ class PreferencesForm(FlaskForm):
             SelectChoice(zone, get_timezone_location(zone, locale=locale, return_city=True))
             for zone in TIME_ZONES
         ]
+
+
+class ConsentForm(FlaskForm):
+    """Share or not with an agency. Two submit buttons, ``decision=allow`` or ``deny``."""
+
+    remember = BooleanField(_l("Remember my choice for this service"))

@@ -35,6 +35,9 @@ EVENTS = {
     EventKind.SESSION_EXTENDED: _l("Stayed signed in"),
     EventKind.ACCOUNT_SECURED: _l("Account secured after “This wasn't me”"),
     EventKind.LANGUAGE_CHANGED: _l("Language changed"),
+    EventKind.SERVICE_CONNECTED: _l("You agreed to share your data with a service"),
+    EventKind.DATA_SHARED: _l("A service received your data"),
+    EventKind.SERVICE_DISCONNECTED: _l("You disconnected a service"),
 }
 
 #: RFC 8176 method references, as the citizen would name them.
@@ -57,6 +60,9 @@ def event_label(event: SecurityEvent) -> str:
         EventKind.FACTOR_ADDED,
         EventKind.FACTOR_REMOVED,
         EventKind.FACTOR_RENAMED,
+        EventKind.SERVICE_CONNECTED,
+        EventKind.DATA_SHARED,
+        EventKind.SERVICE_DISCONNECTED,
     ):
         return _("%(event)s: %(name)s", event=label, name=name)
     return label

@@ -44,7 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def configure_extensions(app: Flask) -> None:
-    import identity.models  # noqa: F401 - register the tables with the metadata for Alembic
+    import identity.models
+    import identity.oidc.models  # noqa: F401
     import procedures.models  # noqa: F401
 
     db.init_app(app)
@@ -81,6 +82,7 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    import identity.oidc
     import identity.views
     import procedures.views
     from portal.pages.views import blueprint as pages
@@ -89,15 +91,18 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(health)
     identity.views.init_app(app)
+    identity.oidc.init_app(app)
     procedures.views.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:
     import identity.demo
     from identity.cli import users
+    from identity.oidc.cli import oidc
     from portal.cli import DEMO_LOADERS, demo
 
     if identity.demo.load not in DEMO_LOADERS:
         DEMO_LOADERS.append(identity.demo.load)
     app.cli.add_command(demo)
     app.cli.add_command(users)
+    app.cli.add_command(oidc)

@@ -54,6 +54,13 @@ def load_encryption_keys(instance_path: Path, configured: str | None) -> list[st
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def load_subject_secret(instance_path: Path) -> str:
+    """The key of the pairwise OpenID Connect subjects: changing it changes every agency's
+    ``sub`` for every citizen, so it is its own secret, apart from ``SECRET_KEY``."""
+    path = instance_path / "oidc_subject_secret"
+    return _private_file(path, lambda: secrets.token_urlsafe(48)).strip()
+
+
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -79,6 +86,7 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
     return {
         "PORTAL_ENV": portal_env,
         "SECRET_KEY": env.get("SECRET_KEY") or load_secret_key(instance_path),
+        "OIDC_SUBJECT_SECRET": env.get("OIDC_SUBJECT_SECRET") or load_subject_secret(instance_path),
         "ENCRYPTION_KEYS": load_encryption_keys(instance_path, env.get("ENCRYPTION_KEYS")),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

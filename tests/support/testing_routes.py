@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -178,6 +179,40 @@ def _appointment(account: object, values: dict[str, str]) -> str:
     return booked.reference
 
 
+def _connect(account: Any, name: str, endpoint: str, values: dict[str, str]) -> Response:
+    """An agency's sign-in request (``connect``), or a service already connected
+    (``connected``). ``values["acr"]`` asks for that level, from a citizen with no key."""
+    from identity.oidc import authorize, clients
+    from portal.extensions import db
+
+    registered = clients.create(
+        "Agencia de pruebas", ["https://agency.example/callback"], sector="agency.example"
+    )
+    if name == "connected":
+        authorize.record_consent(account, registered.client, ["openid", "profile", "email"], True)
+        db.session.commit()
+        return redirect(url_for(endpoint, **values))
+    acr = values.pop("acr", None)
+    if acr:
+        account.factors = [f for f in account.factors if f.kind == "totp"]
+    db.session.commit()
+    query = {
+        "response_type": "code",
+        "client_id": registered.client.client_id,
+        "redirect_uri": "https://agency.example/callback",
+        "scope": "openid profile email address phone citizen_id offline_access",
+        "state": "s",
+        "nonce": secrets.token_urlsafe(8),
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+        **({"acr_values": acr} if acr else {}),
+    }
+    return redirect(url_for(endpoint, **values, **query))
+
+
+SIGNED_IN_STATES = ("signed_in", "draft", "submitted", "appointment", "connect", "connected")
+
+
 @blueprint.get("/state/<name>")
 def state(name: str) -> Response:
     """Put this browser in a state (signed in, half-way through signing in...), then go to
@@ -194,7 +229,15 @@ def state(name: str) -> Response:
     email = f"state-{secrets.token_hex(6)}@example.es"
     account = accounts.create_account(email, STATE_PASSWORD, g.lang)
     accounts.mark_email_verified(account)
-    if name in ("signed_in", "pending", "draft", "submitted", "appointment"):
+    if name in (
+        "signed_in",
+        "pending",
+        "draft",
+        "submitted",
+        "appointment",
+        "connect",
+        "connected",
+    ):
         secret = totp.new_secret()
         account.factors.append(
             Factor(
@@ -215,7 +258,7 @@ def state(name: str) -> Response:
         if "factor_id" in values:
             db.session.flush()
             values["factor_id"] = str(account.factors[0].id)
-    if name in ("signed_in", "draft", "submitted", "appointment"):
+    if name in SIGNED_IN_STATES:
         from identity import sessions
 
         sessions.start(account, 2, ["pwd", "otp", "mfa"], "192.0.2.7", OTHER_BROWSER)
@@ -225,6 +268,8 @@ def state(name: str) -> Response:
         values["reference"] = _application(account, values, submitted=name == "submitted")
     elif name == "appointment":
         values["reference"] = _appointment(account, values)
+    elif name in ("connect", "connected"):
+        return _connect(account, name, endpoint, values)
     elif name == "pending":
         signin.begin_pending(account, signin.SIGN_IN)
     elif name in ("enrolling", "new_codes"):

@@ -1,0 +1,1 @@
+"""Examples of services that integrate with Portal Ciudadano; run from the repository root."""

@@ -1,0 +1,1 @@
+"""A demo agency website that signs citizens in through Portal Ciudadano (OpenID Connect)."""
