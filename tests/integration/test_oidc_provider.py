@@ -312,7 +312,7 @@ def _code(portal: Served, discovery: dict, **options: object) -> tuple:
 def test_codes_are_single_use_short_lived_and_bound_to_the_verifier(
     portal: Served, discovery: dict
 ) -> None:
-    client, secret, session, callback, verifier = _code(portal, discovery)
+    client, secret, _session, callback, verifier = _code(portal, discovery)
     code = query_of(callback)["code"]
     endpoint = discovery["token_endpoint"]
 
@@ -343,7 +343,7 @@ def test_codes_are_single_use_short_lived_and_bound_to_the_verifier(
     )
     assert revoked.status_code == 401  # a reused code revokes what it issued
 
-    client, secret, session, callback, verifier = _code(portal, discovery)
+    client, secret, _session, callback, _verifier = _code(portal, discovery)
     code = query_of(callback)["code"]
     assert exchange("x" * 50).json()["error"] == "invalid_grant"  # wrong verifier
 
@@ -495,11 +495,11 @@ def test_prompt_login_and_max_age_ask_the_citizen_to_confirm_once(
     browser = Browser(portal.base)
     url, _verifier, _nonce = start(session, discovery)
     sign_in_and_consent(browser, person, url, remember=True)
-    url, verifier, nonce = start(session, discovery, prompt="login")
+    url, _verifier, _nonce = start(session, discovery, prompt="login")
     assert browser.go(url) is None and "/reauthenticate" in browser.page.url
     callback = browser.reauthenticate(person)
     assert callback is not None and "code=" in callback
-    url, verifier, nonce = start(session, discovery, max_age="3600")
+    url, _verifier, _nonce = start(session, discovery, max_age="3600")
     assert (browser.go(url) or "").startswith(CALLBACK)  # signed in a moment ago: no question
 
 
