@@ -1,0 +1,124 @@
+"""The example agency's site signs a citizen in through the portal in Chromium, and out again.
+
+This is the path a real browser takes, with the portal's real Content Security
+Policy: after the citizen's own forms (sign-in, consent), Chromium must still
+reach the agency's redirect URI (``form-action`` applies to the redirects a
+form submission follows), and signing out at the agency must sign out here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from examples.agency.app import create_app as create_agency
+from identity import totp
+from identity.oidc import clients
+from portal.extensions import db
+from tests.browser.conftest import LiveServer
+from tests.support.agency import PASSWORD, make_citizen
+
+pytestmark = pytest.mark.browser
+
+CLIENT_ID = "browser-agency"
+SECRET = "browser-agency-secret-for-tests"
+
+
+@pytest.fixture(scope="module")
+def agency(live_server: LiveServer) -> Iterator[str]:
+    """The example agency app on its own port, registered as a client of the portal."""
+    holder: dict[str, Any] = {}
+    server = make_server(
+        "localhost", 0, lambda environ, start: holder["app"](environ, start), threaded=True
+    )
+    base = f"http://localhost:{server.server_port}"
+    holder["app"] = create_agency(
+        {
+            "PORTAL_URL": live_server.base,
+            "AGENCY_URL": base,
+            "AGENCY_CLIENT_ID": CLIENT_ID,
+            "AGENCY_CLIENT_SECRET": SECRET,
+        }
+    )
+    with live_server.app.app_context():
+        if clients.find(CLIENT_ID) is None:
+            clients.create(
+                "Agencia de prueba",
+                [f"{base}/callback"],
+                client_id=CLIENT_ID,
+                secret=SECRET,
+                post_logout_redirect_uris=[f"{base}/"],
+                backchannel_logout_uri=f"{base}/backchannel-logout",
+            )
+            db.session.commit()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    thread.join()
+
+
+def submit(driver: webdriver.Chrome, text: str | None = None) -> None:
+    buttons = driver.find_elements(By.CSS_SELECTOR, "#main form button[type=submit]")
+    button = next(b for b in buttons if text is None or b.text.strip() == text)
+    button.click()
+
+
+def wait_for(driver: webdriver.Chrome, start: str) -> None:
+    WebDriverWait(driver, 10).until(lambda d: d.current_url.startswith(start))
+
+
+def test_a_citizen_signs_in_to_an_agency_and_out_again(
+    driver: webdriver.Chrome, live_server: LiveServer, agency: str
+) -> None:
+    person = make_citizen(live_server.app)
+    driver.delete_all_cookies()
+    driver.get(agency + "/")
+    driver.find_element(By.LINK_TEXT, "Identificarse con Portal Ciudadano").click()
+    wait_for(driver, live_server.base)
+    assert "/account/sign-in" in driver.current_url
+    driver.find_element(By.ID, "email").send_keys(person.email)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    submit(driver)
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "code"))
+    driver.find_element(By.ID, "code").send_keys(totp.current_code(person.totp_secret))
+    submit(driver)
+    WebDriverWait(driver, 10).until(lambda d: "/account/connect?" in d.current_url)
+    assert "Agencia de prueba" in driver.find_element(By.TAG_NAME, "h1").text
+    driver.find_element(By.CSS_SELECTOR, "label[for=remember]").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value=allow]").text.strip())
+    wait_for(driver, agency)
+    WebDriverWait(driver, 10).until(lambda d: "Lucía Martín Ruiz" in d.page_source)
+
+    submit_agency = driver.find_element(By.XPATH, "//button[normalize-space()='Cerrar sesión']")
+    submit_agency.click()
+    wait_for(driver, agency + "/")
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_elements(By.LINK_TEXT, "Identificarse con Portal Ciudadano")
+    )
+    driver.get(live_server.base + "/es/account/")
+    assert "/account/sign-in" in driver.current_url  # signed out of the portal too
+
+    # Consent remembered: after signing in, the portal hands over at once. The last
+    # form was the portal's own (the code), so it moves on with a page, not a redirect.
+    driver.get(agency + "/")
+    driver.find_element(By.LINK_TEXT, "Identificarse con Portal Ciudadano").click()
+    wait_for(driver, live_server.base)
+    driver.find_element(By.ID, "email").send_keys(person.email)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    submit(driver)
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "code"))
+    driver.find_element(By.ID, "code").send_keys(
+        totp.current_code(person.totp_secret, time.time() + 30)
+    )
+    submit(driver)
+    wait_for(driver, agency)
+    WebDriverWait(driver, 10).until(lambda d: "Lucía Martín Ruiz" in d.page_source)
