@@ -18,6 +18,7 @@ from identity.accounts import InvalidCredentialsError
 from identity.factors import Assurance
 from identity.forms import CodeForm, PasswordForm, RecoveryCodeForm, SignInForm, WebAuthnForm
 from identity.models import Account, Factor, FactorKind, utcnow
+from identity.oidc import logout as oidc_logout
 from identity.throttle import TooManyAttemptsError
 from identity.views import blueprint
 from identity.views.messages import (
@@ -331,8 +332,12 @@ def reauthenticate() -> str | Response | tuple[str, int]:
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out() -> Response:
+    ending = signin.current_session()
+    account = current_user._get_current_object() if current_user.is_authenticated else None
     signin.sign_out()
     db.session.commit()
+    if ending is not None and account is not None:
+        oidc_logout.session_ended(account, ending.id)  # agencies' sites signed in through it, too
     flash(_("You have signed out."), "success")
     return redirect(url_for("pages.home"))
 

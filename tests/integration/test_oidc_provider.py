@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from tests.support.agency import (
     Received,
     Served,
     backchannel_endpoint,
+    csrf_token,
     make_citizen,
     query_of,
     serve,
@@ -555,3 +557,70 @@ def test_client_cli_registers_lists_rotates_and_disables(portal: Served, tmp_pat
     assert refused.exit_code != 0 and "https" in refused.output
     disabled = runner.invoke(args=["oidc", "disable", created["client_id"]])
     assert json.loads(disabled.output)["disabled"] is True
+
+
+def test_signing_out_of_the_portal_tells_the_agency_over_the_back_channel(
+    portal: Served, discovery: dict, backchannel: tuple[str, Received]
+) -> None:
+    uri, received = backchannel
+    client, secret = register(portal, auth_method="client_secret_post", backchannel_logout_uri=uri)
+    person = make_citizen(portal.app)
+    browser = Browser(portal.base)
+    session = agency(client, secret)
+    url, verifier, nonce = start(session, discovery)
+    callback = sign_in_and_consent(browser, person, url)
+    token = session.fetch_token(  # client_secret_post: the secret travels in the body
+        discovery["token_endpoint"], authorization_response=callback, code_verifier=verifier
+    )
+    sid = verify_id_token(token["id_token"], discovery, client.client_id, nonce)["sid"]
+    received.arrived.clear()
+    page = browser.http.get(f"{portal.base}/es/account/", timeout=10).text
+    browser.http.post(
+        f"{portal.base}/es/account/sign-out", data={"csrf_token": csrf_token(page)}, timeout=10
+    )
+    assert received.arrived.wait(10)
+    key_set = KeySet.import_key_set(requests.get(discovery["jwks_uri"], timeout=10).json())
+    claims = jwt.decode(received.bodies[-1]["logout_token"][0], key_set).claims
+    assert claims["sid"] == sid and claims["aud"] == client.client_id
+
+
+def test_disconnecting_a_service_revokes_its_refresh_tokens(
+    portal: Served, discovery: dict
+) -> None:
+    client, secret = register(portal)
+    person = make_citizen(portal.app)
+    browser = Browser(portal.base)
+    session = agency(client, secret, "openid email offline_access")
+    url, verifier, _nonce = start(session, discovery)
+    callback = sign_in_and_consent(browser, person, url, remember=True)
+    session.fetch_token(
+        discovery["token_endpoint"], authorization_response=callback, code_verifier=verifier
+    )
+    assert browser.go(f"{portal.base}/en/account/connected-services") is None
+    assert "Agencia Tributaria" in browser.page.text
+    listed = browser.page.text
+    action = re.search(r'action="([^"]+/disconnect)"', listed).group(1)
+    browser.go(f"{portal.base}{action}", "POST", {"csrf_token": csrf_token(listed)})
+    assert "can no longer use your data" in browser.page.text
+    refused = requests.post(
+        discovery["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": session.token["refresh_token"]},
+        auth=(client.client_id, secret),
+        timeout=10,
+    )
+    assert refused.json()["error"] == "invalid_grant"
+    url, _verifier, _nonce = start(session, discovery, prompt="none")
+    assert query_of(browser.go(url) or "")["error"] == "consent_required"
+
+
+def test_an_unreachable_agency_gets_three_attempts_each_logged(
+    portal: Served, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from identity.oidc import logout
+
+    monkeypatch.setattr(logout, "BACKOFF_SECONDS", 0.0)
+    with portal.app.app_context():
+        delivered = logout.deliver("http://127.0.0.1:9/logout", "token", "unreachable-agency")
+    assert delivered is False
+    failures = [r for r in caplog.records if "unreachable-agency" in r.getMessage()]
+    assert len(failures) == logout.ATTEMPTS + 1  # each attempt, then giving up
