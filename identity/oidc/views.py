@@ -199,12 +199,15 @@ def connect() -> Any:
     account_session = signin.current_session()
     consent = authorize.consent_for(account, client) if account is not None else None
     step = authorize.next_step(asked, account, account_session, consent, resumed)
+    # Straight after one of our own forms (sign-in, a code), the hand-over needs a page; after
+    # the consent form it can be a redirect, because that page allowed the client's origin.
+    via_page = resumed is not None and request.method == "GET"
 
     def refuse(code: str) -> Any:
         error = OAuth2Error(error=code, redirect_uri=redirect_uri)
         error.error = code
         error.state = grant.request.payload.state
-        return _deliver(server.handle_error_response(None, error), resumed is not None)
+        return _deliver(server.handle_error_response(None, error), via_page)
 
     if "none" in asked.prompts and step != Step.GRANT:
         return refuse(authorize.SILENT_ERRORS[step])
@@ -221,11 +224,10 @@ def connect() -> Any:
             authorize.record_consent(account, client, asked.scopes, bool(form.remember.data))
             events.record(account, EventKind.SERVICE_CONNECTED, name=client.name)
             step = Step.GRANT
-            resumed = resumed or 0  # after our own form: hand over with a page, not a 302
     if step == Step.GRANT:
         response = server.create_authorization_response(grant_user=account, grant=grant)
         db.session.commit()
-        return _deliver(response, resumed is not None)
+        return _deliver(response, via_page)
     template = "identity/oidc/unmet.html" if step == Step.UNMET else "identity/oidc/consent.html"
     page = render_template(
         template,
@@ -242,7 +244,6 @@ def connect() -> Any:
 
 @blueprint.post("/oidc/token")
 @_machine
-@limiter.limit("120 per minute")
 def token() -> Response:
     response = server.create_token_response()
     # Commit whatever the outcome: a spent code or refresh token, a revoked family and a

@@ -418,6 +418,7 @@ def test_an_unregistered_or_near_miss_redirect_uri_gets_a_page_never_a_redirect(
         "state": "s",
         "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         "code_challenge_method": "S256",
+        "ui_locales": "en",
     }
     browser = Browser(portal.base)
     url = discovery["authorization_endpoint"] + "?" + requests.compat.urlencode(params)
@@ -476,7 +477,7 @@ def test_prompt_none_and_acr_values_that_cannot_be_met(portal: Served, discovery
     strong = "urn:portal-ciudadano:acr:phishing-resistant"
     url, _verifier, _nonce = start(session, discovery, acr_values=strong, prompt="none")
     assert query_of(browser.go(url) or "")["error"] == "interaction_required"
-    url, _verifier, _nonce = start(session, discovery, acr_values=strong)
+    url, _verifier, _nonce = start(session, discovery, acr_values=strong, ui_locales="en")
     assert browser.go(url) is None
     assert "asks for a passkey or a security key" in browser.page.text
     answer = query_of(browser.submit({"decision": "deny"}) or "")
