@@ -8,19 +8,28 @@ form submission follows), and signing out at the agency must sign out here.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import cbor2
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.virtual_authenticator import (
+    Credential,
+    VirtualAuthenticatorOptions,
+)
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
 from examples.agency.app import create_app as create_agency
-from identity import totp
+from identity import accounts, totp
+from identity.models import Factor, FactorKind
 from identity.oidc import clients
 from portal.extensions import db
 from tests.browser.conftest import LiveServer
@@ -122,3 +131,77 @@ def test_a_citizen_signs_in_to_an_agency_and_out_again(
     submit(driver)
     wait_for(driver, agency)
     WebDriverWait(driver, 10).until(lambda d: "Lucía Martín Ruiz" in d.page_source)
+
+
+def _security_key(live_server: LiveServer, email: str) -> Credential:
+    """A USB security key held by Chromium's virtual authenticator and enrolled on the
+    citizen's account (the key pair made here, its public half stored as COSE)."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    numbers = private.public_key().public_numbers()
+    cose = cbor2.dumps(
+        {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+    )
+    credential_id = secrets.token_bytes(32)
+    with live_server.app.app_context():
+        account = accounts.find_by_email(email)
+        account.factors.append(
+            Factor(
+                kind=FactorKind.SECURITY_KEY,
+                name="Llave azul",
+                credential_id=credential_id,
+                public_key=cose,
+                sign_count=0,
+                transports=["usb"],
+                backup_eligible=False,
+            )
+        )
+        db.session.commit()
+    pkcs8 = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return Credential.create_non_resident_credential(
+        credential_id, "localhost", pkcs8, 0
+    )
+
+
+def test_an_agency_asking_for_a_phishing_resistant_sign_in_makes_the_citizen_step_up(
+    driver: webdriver.Chrome, live_server: LiveServer, agency: str
+) -> None:
+    person = make_citizen(live_server.app)
+    credential = _security_key(live_server, person.email)
+    options = VirtualAuthenticatorOptions()
+    options.protocol = VirtualAuthenticatorOptions.Protocol.CTAP2
+    options.transport = VirtualAuthenticatorOptions.Transport.USB
+    options.has_resident_key = False
+    options.has_user_verification = False
+    options.is_user_consenting = True
+    driver.delete_all_cookies()
+    driver.add_virtual_authenticator(options)
+    try:
+        driver.add_credential(credential)
+        driver.get(agency + "/login?level=phishing-resistant")
+        wait_for(driver, live_server.base)
+        driver.find_element(By.ID, "email").send_keys(person.email)
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        submit(driver)
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "code"))
+        driver.find_element(By.ID, "code").send_keys(totp.current_code(person.totp_secret))
+        submit(driver)
+        # The code gave a second factor, not a phishing-resistant one: now the key.
+        WebDriverWait(driver, 10).until(lambda d: "/sign-in/key" in d.current_url)
+        WebDriverWait(driver, 10).until(
+            lambda d: (button := d.find_element(By.ID, "key-start")).is_displayed() and button
+        ).click()
+        WebDriverWait(driver, 10).until(lambda d: "/account/connect?" in d.current_url)
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value=allow]").text.strip())
+        wait_for(driver, agency)
+        WebDriverWait(driver, 10).until(
+            lambda d: "urn:portal-ciudadano:acr:phishing-resistant" in d.page_source
+        )
+        assert "hwk" in driver.page_source
+    finally:
+        driver.remove_all_credentials()
+        driver.remove_virtual_authenticator()
+        driver.delete_all_cookies()
