@@ -161,9 +161,7 @@ def _security_key(live_server: LiveServer, email: str) -> Credential:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return Credential.create_non_resident_credential(
-        credential_id, "localhost", pkcs8, 0
-    )
+    return Credential.create_non_resident_credential(credential_id, "localhost", pkcs8, 0)
 
 
 def test_an_agency_asking_for_a_phishing_resistant_sign_in_makes_the_citizen_step_up(
