@@ -20,10 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.virtual_authenticator import (
-    Credential,
-    VirtualAuthenticatorOptions,
-)
+from selenium.webdriver.common.virtual_authenticator import Credential
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
@@ -33,7 +30,8 @@ from identity.models import Factor, FactorKind
 from identity.oidc import clients
 from portal.extensions import db
 from tests.browser.conftest import LiveServer
-from tests.support.agency import PASSWORD, make_citizen
+from tests.browser.test_identity_browser import usb_security_key
+from tests.support.agency import PASSWORD, Person, make_citizen
 
 pytestmark = pytest.mark.browser
 
@@ -81,6 +79,16 @@ def submit(driver: webdriver.Chrome, text: str | None = None) -> None:
     button.click()
 
 
+def sign_in(driver: webdriver.Chrome, person: Person, at: float | None = None) -> None:
+    """On the portal's sign-in page: the password, then the app's code (for time ``at``)."""
+    driver.find_element(By.ID, "email").send_keys(person.email)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    submit(driver)
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "code"))
+    driver.find_element(By.ID, "code").send_keys(totp.current_code(person.totp_secret, at))
+    submit(driver)
+
+
 def wait_for(driver: webdriver.Chrome, start: str) -> None:
     WebDriverWait(driver, 10).until(lambda d: d.current_url.startswith(start))
 
@@ -94,12 +102,7 @@ def test_a_citizen_signs_in_to_an_agency_and_out_again(
     driver.find_element(By.LINK_TEXT, "Identificarse con Portal Ciudadano").click()
     wait_for(driver, live_server.base)
     assert "/account/sign-in" in driver.current_url
-    driver.find_element(By.ID, "email").send_keys(person.email)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    submit(driver)
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "code"))
-    driver.find_element(By.ID, "code").send_keys(totp.current_code(person.totp_secret))
-    submit(driver)
+    sign_in(driver, person)
     WebDriverWait(driver, 10).until(lambda d: "/account/connect?" in d.current_url)
     assert "Agencia de prueba" in driver.find_element(By.TAG_NAME, "h1").text
     driver.find_element(By.CSS_SELECTOR, "label[for=remember]").click()
@@ -121,14 +124,7 @@ def test_a_citizen_signs_in_to_an_agency_and_out_again(
     driver.get(agency + "/")
     driver.find_element(By.LINK_TEXT, "Identificarse con Portal Ciudadano").click()
     wait_for(driver, live_server.base)
-    driver.find_element(By.ID, "email").send_keys(person.email)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    submit(driver)
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "code"))
-    driver.find_element(By.ID, "code").send_keys(
-        totp.current_code(person.totp_secret, time.time() + 30)
-    )
-    submit(driver)
+    sign_in(driver, person, time.time() + 30)  # this step's code was spent a moment ago
     wait_for(driver, agency)
     WebDriverWait(driver, 10).until(lambda d: "Lucía Martín Ruiz" in d.page_source)
 
@@ -169,24 +165,13 @@ def test_an_agency_asking_for_a_phishing_resistant_sign_in_makes_the_citizen_ste
 ) -> None:
     person = make_citizen(live_server.app)
     credential = _security_key(live_server, person.email)
-    options = VirtualAuthenticatorOptions()
-    options.protocol = VirtualAuthenticatorOptions.Protocol.CTAP2
-    options.transport = VirtualAuthenticatorOptions.Transport.USB
-    options.has_resident_key = False
-    options.has_user_verification = False
-    options.is_user_consenting = True
     driver.delete_all_cookies()
-    driver.add_virtual_authenticator(options)
+    driver.add_virtual_authenticator(usb_security_key())
     try:
         driver.add_credential(credential)
         driver.get(agency + "/login?level=phishing-resistant")
         wait_for(driver, live_server.base)
-        driver.find_element(By.ID, "email").send_keys(person.email)
-        driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        submit(driver)
-        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "code"))
-        driver.find_element(By.ID, "code").send_keys(totp.current_code(person.totp_secret))
-        submit(driver)
+        sign_in(driver, person)
         # The code gave a second factor, not a phishing-resistant one: now the key.
         WebDriverWait(driver, 10).until(lambda d: "/sign-in/key" in d.current_url)
         WebDriverWait(driver, 10).until(
