@@ -81,14 +81,16 @@ def clients_of_session(session_id: int) -> list[OidcClient]:
     """Clients that received a code in this session and want to hear of its end."""
     return list(
         db.session.scalars(
-            select(OidcClient)
-            .join(OidcAuthorizationCode, OidcAuthorizationCode.client_pk == OidcClient.id)
-            .where(
-                OidcAuthorizationCode.session_id == session_id,
+            # IN (subquery), not DISTINCT: PostgreSQL cannot compare the JSON columns.
+            select(OidcClient).where(
+                OidcClient.id.in_(
+                    select(OidcAuthorizationCode.client_pk).where(
+                        OidcAuthorizationCode.session_id == session_id
+                    )
+                ),
                 OidcClient.backchannel_logout_uri.is_not(None),
                 OidcClient.disabled_at.is_(None),
             )
-            .distinct()
         )
     )
 
