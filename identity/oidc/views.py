@@ -205,7 +205,6 @@ def connect() -> Any:
 
     def refuse(code: str) -> Any:
         error = OAuth2Error(error=code, redirect_uri=redirect_uri)
-        error.error = code
         error.state = grant.request.payload.state
         return _deliver(server.handle_error_response(None, error), via_page)
 
