@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from identity import events
 from identity.events import EventKind
@@ -28,6 +29,7 @@ class Connection:
 def for_account(account: Account) -> list[Connection]:
     rows = db.session.scalars(
         select(OidcConsent)
+        .options(joinedload(OidcConsent.client))  # the names, in the same query
         .where(OidcConsent.account_id == account.id, OidcConsent.revoked_at.is_(None))
         .order_by(OidcConsent.last_used_at.desc())
     )

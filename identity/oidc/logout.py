@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 
 import requests
+from authlib.common.urls import add_params_to_uri
 from flask import Flask, current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -169,7 +170,5 @@ def post_logout_target(
     if client is None or uri not in client.post_logout_redirect_uris:
         return None, True
     if state:
-        from authlib.common.urls import add_params_to_uri
-
         uri = add_params_to_uri(uri, [("state", state)])
     return uri, False

@@ -11,7 +11,6 @@ step-up and consent itself.
 
 from __future__ import annotations
 
-import secrets
 import time
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -133,7 +132,10 @@ def save_token(token: dict[str, Any], request: Any) -> None:
     )
     if consent is not None:
         consent.last_used_at = now
-    events.record(request.user, EventKind.DATA_SHARED, name=request.client.name, scope=scopes)
+    if request.authorization_code is not None:
+        # Once per sign-in, not per refresh: a refresh every 10 minutes would bury the
+        # citizen's security history under rows that say nothing new.
+        events.record(request.user, EventKind.DATA_SHARED, name=request.client.name, scope=scopes)
 
 
 class S256Challenge(CodeChallenge):
@@ -390,10 +392,6 @@ class Introspection(IntrospectionEndpoint):
             "auth_time": token.auth_time,
             "acr": token.acr,
         }
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def init_app(app: Flask) -> None:

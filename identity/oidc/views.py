@@ -49,7 +49,7 @@ BAD_LINK = "invalid_request"
 
 
 def _machine(view: Any) -> Any:
-    """An endpoint for agencies' servers: no CSRF (they hold no form), never cached."""
+    """An endpoint for agencies' servers: no CSRF token (they hold no form of ours)."""
     return csrf.exempt(view)
 
 
@@ -129,20 +129,26 @@ def jwks() -> Response:
 @blueprint.get("/oidc/authorize")
 def authorize_entry() -> Response:
     """Choose the language of the pages that follow, keep every parameter as it came."""
-    wanted = (request.args.get("ui_locales") or "").split()
-    lang = next((tag.split("-")[0] for tag in wanted if tag.split("-")[0] in LANGUAGES), None)
-    if lang is None and current_user.is_authenticated:
-        lang = current_user.language
-    lang = lang if lang in LANGUAGES else negotiate_language()
+    lang = _language(request.args.get("ui_locales"))
     query = request.query_string.decode()
     return redirect(url_for("oidc.connect", lang=lang) + (f"?{query}" if query else ""))
 
 
-def _error_page(error: OAuth2Error) -> tuple[str, int]:
-    """The request cannot go back to the client (unknown client or redirect URI): say so here."""
-    return render_template(
-        "identity/oidc/error.html", code=error.error, description=error.description
-    ), 400
+def _language(ui_locales: str | None) -> str:
+    """The client's ``ui_locales`` (``ca-ES`` counts as ``ca``), else the citizen's language,
+    else the browser's."""
+    for tag in (ui_locales or "").split():
+        if tag.split("-")[0] in LANGUAGES:
+            return tag.split("-")[0]
+    if current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    return negotiate_language()
+
+
+def _error_page(code: str) -> tuple[str, int]:
+    """The request cannot go back to the client (unknown client or redirect URI): say so here,
+    with the code the citizen can give the service's help desk."""
+    return render_template("identity/oidc/error.html", code=code), 400
 
 
 def _with_form_action(response: Any, *uris: str) -> Any:
@@ -192,7 +198,7 @@ def connect() -> Any:
     except OAuth2Error as error:
         if error.redirect_uri:
             return server.handle_error_response(None, error)
-        return _error_page(error)
+        return _error_page(error.error)
     client = grant.request.client
     redirect_uri = grant.request.payload.redirect_uri
     resumed = authorize.resumed_at(request.args.get("resume"))
@@ -216,7 +222,6 @@ def connect() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         decision = request.form.get("decision")
         if decision == "deny" or step == Step.UNMET:
-            db.session.commit()
             code = "unmet_authentication_requirements" if step == Step.UNMET else "access_denied"
             return refuse(code)
         if decision == "allow" and step == Step.CONSENT:
@@ -233,7 +238,6 @@ def connect() -> Any:
         form=form,
         client=client,
         shared=claims.shared(account, asked.scopes),
-        offline="offline_access" in asked.scopes,
     )
     return _with_form_action(make_response(page), redirect_uri)
 
@@ -298,9 +302,7 @@ def end_session() -> Any:
     """RP-initiated logout: straight through when the hint names this very session,
     otherwise the citizen confirms on a page in their language."""
     params = request.values.to_dict()
-    lang = current_user.language if current_user.is_authenticated else negotiate_language()
-    wanted = (params.get("ui_locales") or "").split()
-    lang = next((tag for tag in wanted if tag in LANGUAGES), lang)
+    lang = _language(params.get("ui_locales"))
     query = urlencode(params)
     return redirect(url_for("oidc.sign_out", lang=lang) + (f"?{query}" if query else ""))
 
@@ -317,12 +319,12 @@ def sign_out() -> Any:
         and params.get("client_id")
         and params["client_id"] != hint.client.client_id
     ):
-        return render_template("identity/oidc/error.html", code=BAD_LINK, description=None), 400
+        return _error_page(BAD_LINK)
     target, bad_target = logout.post_logout_target(
         client, params.get("post_logout_redirect_uri"), params.get("state")
     )
     if bad_target:
-        return render_template("identity/oidc/error.html", code=BAD_LINK, description=None), 400
+        return _error_page(BAD_LINK)
     account_session = signin.current_session()
     form = ConfirmForm()
     confirmed = request.method == "POST" and form.validate_on_submit()
