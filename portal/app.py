@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def configure_extensions(app: Flask) -> None:
     import identity.models
     import identity.oidc.models  # noqa: F401
+    import portal.audit  # noqa: F401
     import procedures.models  # noqa: F401
 
     db.init_app(app)
@@ -85,6 +86,7 @@ def configure_blueprints(app: Flask) -> None:
     import identity.oidc
     import identity.views
     import procedures.views
+    from portal import audit, folder
     from portal.pages.views import blueprint as pages
     from portal.pages.views import health
 
@@ -93,16 +95,20 @@ def configure_blueprints(app: Flask) -> None:
     identity.views.init_app(app)
     identity.oidc.init_app(app)
     procedures.views.init_app(app)
+    folder.init_app(app)
+    audit.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:
     import identity.demo
+    import portal.folder.demo
     from identity.cli import users
     from identity.oidc.cli import oidc
     from portal.cli import DEMO_LOADERS, demo
 
-    if identity.demo.load not in DEMO_LOADERS:
-        DEMO_LOADERS.append(identity.demo.load)
+    for loader in (identity.demo.load, portal.folder.demo.load):
+        if loader not in DEMO_LOADERS:
+            DEMO_LOADERS.append(loader)
     app.cli.add_command(demo)
     app.cli.add_command(users)
     app.cli.add_command(oidc)

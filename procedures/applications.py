@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from identity import record
 from identity.models import Account, utcnow
 from portal.extensions import db
-from procedures import catalogue
+from procedures import catalogue, documents
 from procedures.definitions import (
     LANGUAGES,
     Condition,
@@ -384,6 +384,7 @@ def submit(
     application.answers = answers
     application.expires_at = None
     application.due_at = add_months(now, procedure.max_resolution_months)
+    documents.issue_receipt(application, now)
     db.session.commit()
     db.session.refresh(application)
     return application

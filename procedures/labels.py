@@ -12,6 +12,7 @@ from babel.dates import format_datetime as babel_datetime
 from babel.dates import format_time as babel_time
 from flask_babel import format_currency, format_date, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from identity.record import ADDRESS_KEYS, SOURCES
 from procedures.definitions import Field
@@ -104,3 +105,24 @@ def office_time(moment: datetime, zone: str) -> str:
 
 def day_label(day: date) -> str:
     return babel_date(day, "full", locale=get_locale())
+
+
+DOCUMENT_KINDS = {
+    "receipt": _l("Registry receipt"),
+    "certificate": _l("Certificate"),
+    "resolution": _l("Decision"),
+}
+
+
+def document_kind_label(kind: str) -> str:
+    return str(DOCUMENT_KINDS.get(kind, kind))
+
+
+def document_title(document: Any) -> str:
+    """ "Registry receipt: Register in the census…" or the certificate's own title."""
+    from procedures.documents import title_of
+
+    title = title_of(document, str(get_locale() or "es"))
+    if document.kind == "receipt":
+        return _("%(kind)s: %(title)s", kind=document_kind_label("receipt"), title=title)
+    return title

@@ -202,3 +202,36 @@ class Appointment(db.Model):  # type: ignore[name-defined]
     @property
     def is_booked(self) -> bool:
         return self.status == BOOKED
+
+
+class IssuedDocument(db.Model):  # type: ignore[name-defined]
+    """A document we issued with legal value: a registry receipt, a certificate or a resolution.
+
+    Its Código Seguro de Verificación (``csv``) is printed on it, with the address where anyone
+    holding the paper can check it is authentic and download the original (Ley 39/2015 art.
+    27.3.a; Real Decreto 203/2021 art. 20). Certificates and resolutions keep the exact bytes
+    issued; a receipt is drawn again from its registry entry, which never changes.
+    """
+
+    __tablename__ = "issued_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 20 symbols of 32 (100 bits): guessing one is hopeless, and the verify page is rate-limited.
+    csv: Mapped[str] = mapped_column(String(20), unique=True)
+    #: receipt, certificate or resolution
+    kind: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    #: The agency that issued it (a key of agencies.yaml).
+    agency: Mapped[str] = mapped_column(String(80))
+    #: The title in each language it was issued in ({"es": ..., "en": ...}).
+    title: Mapped[dict[str, str]] = mapped_column(db.JSON, default=dict)
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The PDF as issued (NULL for receipts, drawn from the registry entry).
+    content: Mapped[bytes | None] = mapped_column(db.LargeBinary)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    application: Mapped[Application | None] = relationship()

@@ -22,6 +22,10 @@ appointments_blueprint = Blueprint(
     "appointments", __name__, url_prefix="/<lang:lang>/appointments", template_folder=TEMPLATES
 )
 
+verify_blueprint = Blueprint(
+    "verify", __name__, url_prefix="/<lang:lang>/verify", template_folder=TEMPLATES
+)
+
 
 def current_lang() -> str:
     """The page's language (the URL prefix), for definition texts that come per language."""
@@ -29,13 +33,14 @@ def current_lang() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from procedures import catalogue, labels, offices
+    from procedures import catalogue, documents, labels, offices
 
     catalogue.init_app(app)
     offices.init_app(app)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(applications_blueprint)
     app.register_blueprint(appointments_blueprint)
+    app.register_blueprint(verify_blueprint)
     app.context_processor(lambda: {"lang": current_lang()})
     app.jinja_env.globals.update(
         topic_label=labels.topic_label,
@@ -48,7 +53,10 @@ def init_app(app: Flask) -> None:
         office_date=labels.office_date,
         office_time=labels.office_time,
         day_label=labels.day_label,
+        document_title=labels.document_title,
+        document_kind_label=labels.document_kind_label,
+        grouped_csv=documents.grouped,
     )
 
 
-from procedures.views import applying, booking, browsing  # noqa: E402, F401
+from procedures.views import applying, booking, browsing, verifying  # noqa: E402, F401

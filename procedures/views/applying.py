@@ -12,14 +12,13 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from portal.extensions import db, limiter
-from procedures import applications, catalogue, emails, forms, labels, receipts, uploads
+from procedures import applications, catalogue, emails, forms, receipts, uploads
 from procedures.definitions import Page, Procedure
 from procedures.models import Application, ApplicationFile
 from procedures.views import applications_blueprint as blueprint
@@ -213,27 +212,16 @@ def _after(application: Application, procedure: Procedure, page: Page, returning
 def _rows(
     application: Application, procedure: Procedure, answers: dict[str, Any], change: bool
 ) -> list[dict[str, Any]]:
-    lang = current_lang()
-    rows = []
-    provenance = application.provenance or {}
-    for visible in applications.visible_pages(procedure, answers):
-        for one in visible.fields:
-            value = escape(labels.format_answer(one, answers.get(one.id), lang))
-            source = provenance.get(one.id)
-            if source and forms.same_value(one, answers.get(one.id), source.get("value")):
-                note = labels.provenance_text(source)
-                if note:
-                    value = Markup('{}<span class="hint">{}</span>').format(value, note)
-            row: dict[str, Any] = {"key": one.label(lang), "value": value}
-            if change:
-                row["actions"] = [
-                    {
-                        "href": _page_url(application, visible, **{"return": "check"}),
-                        "text": _change_text(),
-                        "hidden_text": one.label(lang),
-                    }
-                ]
-            rows.append(row)
+    rows = receipts.answer_rows(application, procedure, answers, current_lang())
+    if change:
+        for row in rows:
+            row["actions"] = [
+                {
+                    "href": _page_url(application, row["page"], **{"return": "check"}),
+                    "text": _change_text(),
+                    "hidden_text": row["key"],
+                }
+            ]
     return rows
 
 
@@ -305,9 +293,7 @@ def receipt(reference: str) -> Response:
     if application.is_draft or application.registry_entry is None:
         abort(404)
     lang = current_lang()
-    pdf = receipts.pdf(
-        application, procedure, lang, _rows(application, procedure, application.answers, False)
-    )
+    pdf = receipts.pdf(application, procedure, lang)
     response = Response(pdf, mimetype="application/pdf")
     filename = f"{application.registry_entry.number}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -8,64 +8,18 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 
 from procedures import applications
 from procedures.definitions import Field, Procedure
+from procedures.samples import PATTERN_SAMPLES, PDF, sample
 from tests.support.forms import post_from
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PATTERN_SAMPLES = [
-    "12345678Z",
-    "1234 BCD",
-    "ES9121000418450200051332",
-    "B12345678",
-    "28999",
-    "600123456",
-]
+__all__ = ["PATTERN_SAMPLES", "PDF", "sample"]
+
 PAGE = re.compile(r"/pages/([a-z0-9_]+)")
-
-
-def sample(one: Field, choice: int = 0) -> Any:
-    """A valid answer for ``one`` (``choice`` picks another option for choice fields)."""
-    if one.type == "text":
-        if one.pattern:
-            return next(s for s in PATTERN_SAMPLES if re.match(one.pattern, s))
-        return "Texto de prueba"
-    if one.type == "email":
-        return "ana@example.es"
-    if one.type == "phone":
-        return "600 123 456"
-    if one.type == "number":
-        low = one.min if one.min is not None else 1
-        return str(max(low, 1) if one.max is None or one.max >= 1 else low)
-    if one.type == "date":
-        if one.future:
-            return (date.today() + timedelta(days=10)).isoformat()
-        return "2000-01-15"
-    if one.type in ("radios", "select"):
-        return one.options[min(choice, len(one.options) - 1)].value
-    if one.type == "checkboxes":
-        return [one.options[min(choice, len(one.options) - 1)].value]
-    if one.type == "yes_no":
-        return "yes" if choice == 0 else "no"
-    if one.type == "textarea":
-        return "Una explicación con acentos: ñandú, pingüino."
-    if one.type == "address":
-        return {
-            "street": "Calle Nueva",
-            "number": "7",
-            "floor_door": "1º A",
-            "postcode": "28999",
-            "municipality": "Villanueva",
-            "province": "Madrid",
-        }
-    if one.type == "file":
-        return "upload"
-    raise ValueError(one.type)
 
 
 def form_data(one: Field, value: Any) -> dict[str, Any]:

@@ -228,6 +228,34 @@ INVENTORY += [
     Page("appointments.cancel", state="appointment"),
 ]
 
+# The personal folder, empty (a new citizen) and full (portal.folder.demo's busy history),
+# and the public page where anyone checks a document's CSV
+INVENTORY += [
+    *(
+        Page(endpoint, state=state, name=f"{endpoint.split('.')[-1]}-{label}")
+        for endpoint in (
+            "folder.overview",
+            "folder.case_list",
+            "folder.document_list",
+            "folder.my_data",
+            "folder.data_use_list",
+        )
+        for state, label in (("signed_in", "empty"), ("folder", "full"))
+    ),
+    Page("folder.data_use_list", {"by": "staff"}, state="folder", name="data-use-staff"),
+    Page("folder.data_use_list", {"by": "services"}, state="folder", name="data-use-services"),
+    Page("folder.case", {"reference": "waiting"}, state="folder", name="case-waiting"),
+    Page("folder.case", {"reference": "decided"}, state="folder", name="case-decided"),
+    Page("folder.answer", {"reference": "waiting"}, state="folder", submit_empty=True),
+    Page("folder.correct", {"name": "address"}, state="folder", submit_empty=True),
+    Page("folder.document", {"code": "certificate"}, state="folder", kind="file"),
+    Page("verify.verify", name="verify"),
+    Page("verify.verify", {"code": "ABC"}, name="verify-malformed", status=400),
+    Page("verify.verify", {"code": "AAAA-BBBB-CCCC-DDDD-EEEE"}, name="verify-unknown", status=404),
+    Page("verify.verify", {"code": "certificate"}, state="folder", name="verify-authentic"),
+    Page("verify.download", {"code": "certificate"}, state="folder", kind="file"),
+]
+
 HTML_PAGES = [page for page in INVENTORY if page.kind == "html"]
 FORM_PAGES = [page for page in HTML_PAGES if page.submit_empty]
 

@@ -112,44 +112,11 @@ def components() -> str:
 def _application(account: object, values: dict[str, str], submitted: bool) -> str:
     """A draft of ``values["procedure"]`` (its pages up to ``values["page_id"]`` answered, or
     all of them), or that application submitted: for the application pages' checks."""
-    import io
-
-    from werkzeug.datastructures import FileStorage
-
-    from procedures import applications, catalogue, uploads
-    from tests.support.applicant import PDF, sample
+    from procedures import applications, catalogue, samples
 
     procedure = catalogue.get(values.pop("procedure", "change-of-address"))
     application = applications.start(account, procedure, g.lang)
-    stop_at = values.get("page_id") if not submitted else None
-    answers: dict[str, object] = {}
-    target = applications.find_page(procedure, stop_at) if stop_at else None
-    if target is not None and target.show_if is not None:  # answer so that the page is asked
-        condition = target.show_if
-        kind = applications.find_field(procedure, condition.field).type
-        answers[condition.field] = (
-            [condition.values[0]] if kind == "checkboxes" else condition.values[0]
-        )
-    for _ in range(100):
-        page = applications.first_unanswered(procedure, answers)
-        if page is None or page.id == stop_at:
-            break
-        for one in page.fields:
-            if one.id in answers:
-                continue
-            if one.type == "file":
-                upload = FileStorage(io.BytesIO(PDF), filename=f"{one.id}.pdf")
-                stored = uploads.store(application, one.id, upload)
-                answers[one.id] = {
-                    "file_id": stored.id,
-                    "name": stored.original_name,
-                    "size": stored.size,
-                }
-            elif one.id == "oppose_consultations":
-                answers[one.id] = [one.options[0].value]  # objects, so the upload page shows
-            else:
-                answers[one.id] = sample(one)
-    application.answers = answers
+    samples.fill(application, procedure, stop_at=None if submitted else values.get("page_id"))
     if "file_id" in values:
         values["file_id"] = str(application.files[0].id)
     if submitted:
@@ -177,6 +144,21 @@ def _appointment(account: object, values: dict[str, str]) -> str:
     if "slot" in values:
         values["slot"] = slot_token(free[1])
     return booked.reference
+
+
+def _folder(account: Any, values: dict[str, str]) -> None:
+    """A busy folder (portal.folder.demo); the URL's ``reference`` becomes the case waiting
+    for the citizen (or ``decided``), and ``code`` the certificate's CSV."""
+    from portal.folder import demo
+    from procedures import documents
+
+    history = demo.busy(account, g.lang)
+    if values.get("reference") == "decided":
+        values["reference"] = history.decided
+    elif "reference" in values:
+        values["reference"] = history.waiting
+    if "code" in values:
+        values["code"] = documents.grouped(history.certificate)
 
 
 def _connect(account: Any, name: str, endpoint: str, values: dict[str, str]) -> Response:
@@ -210,7 +192,15 @@ def _connect(account: Any, name: str, endpoint: str, values: dict[str, str]) -> 
     return redirect(url_for(endpoint, **values, **query))
 
 
-SIGNED_IN_STATES = ("signed_in", "draft", "submitted", "appointment", "connect", "connected")
+SIGNED_IN_STATES = (
+    "signed_in",
+    "draft",
+    "submitted",
+    "appointment",
+    "connect",
+    "connected",
+    "folder",
+)
 
 
 @blueprint.get("/state/<name>")
@@ -237,6 +227,7 @@ def state(name: str) -> Response:
         "appointment",
         "connect",
         "connected",
+        "folder",
     ):
         secret = totp.new_secret()
         account.factors.append(
@@ -268,6 +259,8 @@ def state(name: str) -> Response:
         values["reference"] = _application(account, values, submitted=name == "submitted")
     elif name == "appointment":
         values["reference"] = _appointment(account, values)
+    elif name == "folder":
+        _folder(account, values)
     elif name in ("connect", "connected"):
         return _connect(account, name, endpoint, values)
     elif name == "pending":

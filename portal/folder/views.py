@@ -1,0 +1,229 @@
+"""The folder's pages: thin views over ``portal.folder.cases`` and ``data_use``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import MultipleFileField, TextAreaField
+from wtforms.validators import Length
+
+from portal.extensions import db, limiter
+from portal.folder import blueprint, cases, data_use
+from portal.folder import my_data as my_data_module
+from procedures import appointments, documents, offices, uploads, workflow
+from procedures.models import IssuedDocument
+from procedures.views import current_lang
+
+ANSWER_MAX = 5000
+CORRECTION_MAX = 500
+
+
+@blueprint.before_request
+@login_required
+def _signed_in() -> None:
+    """Every folder page is the signed-in citizen's own."""
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@blueprint.route("/")
+def overview() -> str:
+    lang = current_lang()
+    upcoming = appointments.upcoming(current_user)
+    return render_template(
+        "folder/overview.html",
+        waiting=cases.waiting_for_citizen(current_user.id, lang),
+        expiring=cases.expiring_drafts(current_user.id, lang),
+        next_appointment=upcoming[0] if upcoming else None,
+        offices=offices.current().offices,
+        recent=cases.recent(current_user.id, lang),
+        documents_count=len(documents.for_account(current_user.id)),
+    )
+
+
+@blueprint.route("/cases")
+def case_list() -> str:
+    lang = current_lang()
+    page = _page_number()
+    found, total = cases.submitted(current_user.id, lang, page)
+    pages = max(1, -(-total // cases.PAGE_SIZE))
+    if page > pages:
+        abort(404)
+    return render_template(
+        "folder/cases.html",
+        cases=found,
+        total=total,
+        page=page,
+        pages=pages,
+        drafts=cases.drafts(current_user.id, lang) if page == 1 else [],
+    )
+
+
+def _own_case(reference: str) -> cases.Case:
+    case = cases.find(current_user.id, reference, current_lang())
+    if case is None:
+        abort(404)
+    return case
+
+
+def _timeline(case: cases.Case) -> list[dict[str, Any]]:
+    titles = {
+        "submitted": _("You sent your application"),
+        "information_requested": _("We asked you for information"),
+        "information_provided": _("You answered our request"),
+        "receipt_emailed": _("We emailed you the receipt"),
+    }
+    lang = current_lang()
+    states = case.procedure.workflow.states
+    events = []
+    for event in reversed(case.application.events):
+        if not event.visible_to_citizen:
+            continue
+        title = titles.get(event.kind)
+        if title is None and event.to_state in states:
+            title = _("Status: %(status)s", status=states[event.to_state].citizen(lang))
+        events.append(
+            {
+                "title": title or event.kind,
+                "datetime": event.at.isoformat(),
+                "time_text": format_datetime(event.at, "medium"),
+                "body": event.reason,
+            }
+        )
+    return events
+
+
+@blueprint.route("/cases/<reference>")
+def case(reference: str) -> str:
+    found = _own_case(reference)
+    from procedures.views.applying import can_withdraw
+
+    return render_template(
+        "folder/case.html",
+        case=found,
+        events=_timeline(found),
+        documents=[
+            d
+            for d in documents.for_account(current_user.id)
+            if d.application_id == found.application.id
+        ],
+        files=found.application.files,
+        can_withdraw=can_withdraw(found.application, found.procedure),
+    )
+
+
+class AnswerForm(FlaskForm):
+    message = TextAreaField(validators=[Length(max=ANSWER_MAX)])
+    files = MultipleFileField()
+
+
+@blueprint.route("/cases/<reference>/answer", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def answer(reference: str) -> str | Response:
+    """Answer a request for information: a message, files, or both, on one page."""
+    found = _own_case(reference)
+    if found.request is None:
+        return redirect(url_for(".case", reference=reference))
+    form = AnswerForm()
+    form.message.label.text = _("Your answer")
+    form.files.label.text = _("Files")
+    form.message.validators[0].message = _("Write no more than %(max)s characters", max=ANSWER_MAX)
+    if form.validate_on_submit():
+        message = (form.message.data or "").strip()
+        files = [f for f in (form.files.data or []) if f and f.filename]
+        if not message and not files:
+            form.message.errors = [_("Write your answer or choose a file to send")]
+        else:
+            try:
+                workflow.answer_request(found.application, found.procedure, message, files)
+                db.session.commit()
+            except uploads.UploadError as error:
+                db.session.rollback()
+                form.files.errors = [str(error)]
+            except workflow.TransitionRefusedError:
+                db.session.rollback()
+                flash(_("This request has already been answered or closed."), "important")
+                return redirect(url_for(".case", reference=reference))
+            else:
+                flash(_("We have received your answer. The case is back with us."), "success")
+                return redirect(url_for(".case", reference=reference))
+    return render_template("folder/answer.html", case=found, form=form)
+
+
+@blueprint.route("/documents")
+def document_list() -> str:
+    return render_template(
+        "folder/documents.html", documents=documents.for_account(current_user.id)
+    )
+
+
+@blueprint.route("/documents/<code>/document.pdf")
+def document(code: str) -> Response:
+    found = db.session.scalar(
+        select(IssuedDocument).where(
+            IssuedDocument.csv == (documents.normalise(code) or ""),
+            IssuedDocument.account_id == current_user.id,
+        )
+    )
+    if found is None:
+        abort(404)
+    response = make_response(documents.pdf_of(found))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{documents.file_name(found)}"'
+    return response
+
+
+@blueprint.route("/my-data")
+def my_data() -> str:
+    return render_template("folder/my_data.html", rows=my_data_module.rows(current_user))
+
+
+class CorrectionForm(FlaskForm):
+    correct = TextAreaField(validators=[Length(max=CORRECTION_MAX)])
+
+
+@blueprint.route("/my-data/<name>/correct", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def correct(name: str) -> str | Response:
+    """ "This is wrong": say what it should be; a general application carries it to staff."""
+    if name not in my_data_module.LABELS:
+        abort(404)
+    form = CorrectionForm()
+    label = str(my_data_module.LABELS[name])
+    form.correct.label.text = _("What should your %(what)s be?", what=label.lower())
+    form.correct.validators[0].message = _(
+        "Write no more than %(max)s characters", max=CORRECTION_MAX
+    )
+    if form.validate_on_submit():
+        value = (form.correct.data or "").strip()
+        if not value:
+            form.correct.errors = [_("Write what it should be")]
+        else:
+            application = my_data_module.start_correction(current_user, name, value, current_lang())
+            return redirect(url_for("applications.resume", reference=application.reference))
+    row = next(r for r in my_data_module.rows(current_user) if r.name == name)
+    return render_template("folder/correct.html", form=form, row=row)
+
+
+@blueprint.route("/data-use")
+def data_use_list() -> str:
+    by = request.args.get("by")
+    if by not in data_use.FILTERS:
+        by = None
+    return render_template(
+        "folder/data_use.html",
+        uses=data_use.uses_for(current_user.id, current_lang(), by),
+        by=by,
+    )
