@@ -8,7 +8,6 @@ Run with ``make bench`` (or ``.venv/bin/python bench/folder_queries.py``).
 
 from __future__ import annotations
 
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from bench.query_counts import counting  # noqa: E402
+from bench.query_counts import counting, report  # noqa: E402
 from identity.models import utcnow  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from procedures import applications  # noqa: E402
@@ -98,22 +97,12 @@ def measure(count: int) -> dict[str, int]:
 
 
 def main() -> int:
-    machine = platform.processor() or platform.machine()
-    print(f"# SQL queries per folder page — {platform.node()}, {machine}")
-    print(f"# Python {platform.python_version()}, SQLite")
-    results = [measure(count) for count in SIZES]
-    names = list(results[0])
-    width = max(len(name) for name in names)
-    for name in names:
-        print(f"{name:<{width}}  " + "  ".join(f"{r[name]:>8}" for r in results))
-    changed = [
-        name for name in names if not name.startswith("(") and len({r[name] for r in results}) != 1
-    ]
-    if changed:
-        print(f"GROWS WITH THE CASES: {', '.join(changed)}")
-        return 1
-    print("Every folder page makes the same number of queries with 10 cases and with 1,000.")
-    return 0
+    return report(
+        "SQL queries per folder page",
+        [measure(count) for count in SIZES],
+        "GROWS WITH THE CASES",
+        "Every folder page makes the same number of queries with 10 cases and with 1,000.",
+    )
 
 
 if __name__ == "__main__":

@@ -135,11 +135,11 @@ def measure(copies: int, count: int) -> dict[str, int]:
         return counts
 
 
-def main() -> int:
+def report(title: str, results: list[dict[str, int]], growing: str, steady: str) -> int:
+    """Print one row per page and a column per size; 1 if any page's count changed."""
     machine = platform.processor() or platform.machine()
-    print(f"# SQL queries per page — {platform.node()}, {machine}")
+    print(f"# {title} — {platform.node()}, {machine}")
     print(f"# Python {platform.python_version()}, SQLite")
-    results = [measure(copies, count) for copies, count in SIZES]
     names = list(results[0])
     width = max(len(name) for name in names)
     for name in names:
@@ -148,10 +148,19 @@ def main() -> int:
         name for name in names if not name.startswith("(") and len({r[name] for r in results}) != 1
     ]
     if changed:
-        print(f"GROWS WITH THE DATA: {', '.join(changed)}")
+        print(f"{growing}: {', '.join(changed)}")
         return 1
-    print("Every page makes the same number of queries at every size.")
+    print(steady)
     return 0
+
+
+def main() -> int:
+    return report(
+        "SQL queries per page",
+        [measure(copies, count) for copies, count in SIZES],
+        "GROWS WITH THE DATA",
+        "Every page makes the same number of queries at every size.",
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from flask import render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import func, select
 from weasyprint import HTML
 
 from identity.models import utcnow
@@ -129,13 +129,26 @@ def title_of(document: IssuedDocument, lang: str) -> str:
     return titles.get(lang) or titles.get(document.language) or next(iter(titles.values()), "")
 
 
-def for_account(account_id: int) -> list[IssuedDocument]:
+def for_account(account_id: int, application_id: int | None = None) -> list[IssuedDocument]:
+    """The citizen's documents, newest first (only one application's, if given)."""
+    query = select(IssuedDocument).where(IssuedDocument.account_id == account_id)
+    if application_id is not None:
+        query = query.where(IssuedDocument.application_id == application_id)
     return list(
         db.session.scalars(
-            select(IssuedDocument)
-            .where(IssuedDocument.account_id == account_id)
-            .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
+            query.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
         )
+    )
+
+
+def count_for_account(account_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(IssuedDocument)
+            .where(IssuedDocument.account_id == account_id)
+        )
+        or 0
     )
 
 

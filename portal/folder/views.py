@@ -49,7 +49,7 @@ def overview() -> str:
         next_appointment=upcoming[0] if upcoming else None,
         offices=offices.current().offices,
         recent=cases.recent(current_user.id, lang),
-        documents_count=len(documents.for_account(current_user.id)),
+        documents_count=documents.count_for_account(current_user.id),
     )
 
 
@@ -114,11 +114,7 @@ def case(reference: str) -> str:
         "folder/case.html",
         case=found,
         events=_timeline(found),
-        documents=[
-            d
-            for d in documents.for_account(current_user.id)
-            if d.application_id == found.application.id
-        ],
+        documents=documents.for_account(current_user.id, found.application.id),
         files=found.application.files,
         can_withdraw=can_withdraw(found.application, found.procedure),
     )

@@ -219,16 +219,7 @@ def state(name: str) -> Response:
     email = f"state-{secrets.token_hex(6)}@example.es"
     account = accounts.create_account(email, STATE_PASSWORD, g.lang)
     accounts.mark_email_verified(account)
-    if name in (
-        "signed_in",
-        "pending",
-        "draft",
-        "submitted",
-        "appointment",
-        "connect",
-        "connected",
-        "folder",
-    ):
+    if name in (*SIGNED_IN_STATES, "pending"):  # every state with factors set up
         secret = totp.new_secret()
         account.factors.append(
             Factor(
