@@ -25,10 +25,18 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%%")
 TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 #: Strings that are rightly the same in a language as in English.
-_PLACEHOLDERS_ONLY = {"%(event)s: %(name)s"}
+_PLACEHOLDERS_ONLY = {"%(event)s: %(name)s", "%(kind)s: %(title)s"}
 SAME_AS_SOURCE = {
     "es": {"Portal Ciudadano", "Error:", "Cookies", "No", *_PLACEHOLDERS_ONLY},
-    "ca": {"Portal Ciudadano", "Error:", "No", "Cost", *_PLACEHOLDERS_ONLY},
+    "ca": {
+        "Portal Ciudadano",
+        "Error:",
+        "No",
+        "Cost",
+        "Document",
+        "Documents",
+        *_PLACEHOLDERS_ONLY,
+    },
     "gl": {"Portal Ciudadano", "Error:", "Cookies", *_PLACEHOLDERS_ONLY},
     "eu": {"Portal Ciudadano", *_PLACEHOLDERS_ONLY},
     "ar": {"Portal Ciudadano", *_PLACEHOLDERS_ONLY},
