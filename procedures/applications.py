@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from identity import record
 from identity.models import Account, utcnow
 from portal.extensions import db
-from procedures import catalogue, documents
+from procedures import catalogue, documents, workflow
 from procedures.definitions import (
     LANGUAGES,
     Condition,
@@ -394,36 +394,35 @@ def _file_kept(file_id: int, answers: dict[str, Any]) -> bool:
     return any(isinstance(v, dict) and v.get("file_id") == file_id for v in answers.values())
 
 
+def can_withdraw(application: Application, procedure: Procedure) -> bool:
+    return not application.is_draft and procedure.workflow.allows(
+        application.status, "withdrawn", "citizen"
+    )
+
+
 def withdraw(
     application: Application, procedure: Procedure, reason: str | None, now: datetime | None = None
 ) -> bool:
-    """The citizen withdraws (Ley 39/2015 art. 94) while the workflow allows it."""
-    if not procedure.workflow.allows(application.status, "withdrawn", "citizen"):
+    """The citizen withdraws (Ley 39/2015 art. 94) while the workflow allows it.
+
+    If staff resolved it a moment ago, the compare-and-set in ``change_state`` refuses, and
+    the withdrawal does not undo the decision."""
+    if not can_withdraw(application, procedure):
         return False
-    now = now or utcnow()
-    was = application.status
-    # Compare and set: if staff resolved it a moment ago, the withdrawal does not undo that.
-    claimed = db.session.execute(
-        update(Application)
-        .where(Application.id == application.id, Application.status == was)
-        .values(status="withdrawn")
-    )
-    if claimed.rowcount != 1:
+    try:
+        workflow.change_state(
+            application,
+            procedure,
+            "withdrawn",
+            "citizen",
+            application.account_id,
+            reason=reason,
+            now=now,
+        )
+    except workflow.TransitionRefusedError:
         db.session.rollback()
         db.session.refresh(application)
         return False
-    db.session.add(
-        TimelineEvent(
-            application_id=application.id,
-            at=now,
-            kind="state_changed",
-            from_state=was,
-            to_state="withdrawn",
-            actor="citizen",
-            actor_account_id=application.account_id,
-            reason=reason or None,
-        )
-    )
     db.session.commit()
     db.session.refresh(application)
     return True

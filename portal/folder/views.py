@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,9 +17,9 @@ from wtforms.validators import Length
 from portal.extensions import db, limiter
 from portal.folder import blueprint, cases, data_use
 from portal.folder import my_data as my_data_module
-from procedures import appointments, documents, offices, uploads, workflow
+from procedures import applications, appointments, documents, offices, uploads, workflow
 from procedures.models import IssuedDocument
-from procedures.views import current_lang
+from procedures.views import current_lang, pdf_attachment
 
 ANSWER_MAX = 5000
 CORRECTION_MAX = 500
@@ -108,15 +108,13 @@ def _timeline(case: cases.Case) -> list[dict[str, Any]]:
 @blueprint.route("/cases/<reference>")
 def case(reference: str) -> str:
     found = _own_case(reference)
-    from procedures.views.applying import can_withdraw
-
     return render_template(
         "folder/case.html",
         case=found,
         events=_timeline(found),
         documents=documents.for_account(current_user.id, found.application.id),
         files=found.application.files,
-        can_withdraw=can_withdraw(found.application, found.procedure),
+        can_withdraw=applications.can_withdraw(found.application, found.procedure),
     )
 
 
@@ -175,10 +173,7 @@ def document(code: str) -> Response:
     )
     if found is None:
         abort(404)
-    response = make_response(documents.pdf_of(found))
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{documents.file_name(found)}"'
-    return response
+    return pdf_attachment(documents.pdf_of(found), documents.file_name(found))
 
 
 @blueprint.route("/my-data")

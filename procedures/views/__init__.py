@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, make_response
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 
 TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
 
@@ -25,6 +26,14 @@ appointments_blueprint = Blueprint(
 verify_blueprint = Blueprint(
     "verify", __name__, url_prefix="/<lang:lang>/verify", template_folder=TEMPLATES
 )
+
+
+def pdf_attachment(content: bytes, filename: str) -> Response:
+    """A PDF the browser saves under ``filename`` (receipts, certificates, decisions)."""
+    response = make_response(content)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def current_lang() -> str:

@@ -22,7 +22,7 @@ from procedures import applications, catalogue, emails, forms, receipts, uploads
 from procedures.definitions import Page, Procedure
 from procedures.models import Application, ApplicationFile
 from procedures.views import applications_blueprint as blueprint
-from procedures.views import current_lang
+from procedures.views import current_lang, pdf_attachment
 
 
 class SubmitForm(FlaskForm):
@@ -281,7 +281,7 @@ def confirmation(reference: str) -> str | Response:
         procedure=procedure,
         entry=application.registry_entry,
         rows=_rows(application, procedure, application.answers, change=False),
-        can_withdraw=can_withdraw(application, procedure),
+        can_withdraw=applications.can_withdraw(application, procedure),
     )
 
 
@@ -294,10 +294,7 @@ def receipt(reference: str) -> Response:
         abort(404)
     lang = current_lang()
     pdf = receipts.pdf(application, procedure, lang)
-    response = Response(pdf, mimetype="application/pdf")
-    filename = f"{application.registry_entry.number}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pdf_attachment(pdf, f"{application.registry_entry.number}.pdf")
 
 
 @blueprint.route("/<reference>/files/<int:file_id>")
@@ -319,19 +316,13 @@ class WithdrawForm(FlaskForm):
     reason = TextAreaField(validators=[Length(max=2000)])
 
 
-def can_withdraw(application: Application, procedure: Procedure) -> bool:
-    return not application.is_draft and procedure.workflow.allows(
-        application.status, "withdrawn", "citizen"
-    )
-
-
 @blueprint.route("/<reference>/withdraw", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per minute", methods=["POST"])
 def withdraw(reference: str) -> str | Response:
     """Withdraw before the decision (Ley 39/2015 art. 94): the citizen may say why."""
     application, procedure = _own(reference)
-    if not can_withdraw(application, procedure):
+    if not applications.can_withdraw(application, procedure):
         return redirect(url_for(".confirmation", reference=reference))
     form = WithdrawForm()
     form.reason.label.text = _("Why are you withdrawing it?")

@@ -16,7 +16,7 @@ from wtforms import StringField
 
 from portal.extensions import limiter
 from procedures import catalogue, documents
-from procedures.views import current_lang
+from procedures.views import current_lang, pdf_attachment
 from procedures.views import verify_blueprint as blueprint
 
 LOOKUPS = "20 per minute;200 per day"
@@ -84,11 +84,7 @@ def download(code: str) -> Response:
     document = documents.find(normal) if normal else None
     if document is None:
         abort(404)
-    response = make_response(documents.pdf_of(document))
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{documents.file_name(document)}"'
-    )
+    response = pdf_attachment(documents.pdf_of(document), documents.file_name(document))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
