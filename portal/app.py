@@ -86,7 +86,7 @@ def configure_blueprints(app: Flask) -> None:
     import identity.oidc
     import identity.views
     import procedures.views
-    from portal import audit, folder
+    from portal import audit, folder, notifications
     from portal.pages.views import blueprint as pages
     from portal.pages.views import health
 
@@ -97,6 +97,7 @@ def configure_blueprints(app: Flask) -> None:
     procedures.views.init_app(app)
     folder.init_app(app)
     audit.init_app(app)
+    notifications.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:

@@ -23,7 +23,7 @@ from weasyprint import HTML
 from identity.models import utcnow
 from portal.extensions import db
 from portal.mail import public_url
-from procedures import catalogue
+from procedures import catalogue, signals
 from procedures.models import Application, IssuedDocument
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -116,6 +116,8 @@ def issue(
     document.content = content
     document.sha256 = hashlib.sha256(content).hexdigest()
     db.session.add(document)
+    db.session.flush()
+    signals.document_issued.send(document)
     return document
 
 

@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 
 from identity.models import utcnow
 from portal.extensions import db
-from procedures import uploads
+from procedures import signals, uploads
 from procedures.definitions import Procedure
 from procedures.models import Application, ApplicationFile, TimelineEvent
 
@@ -71,6 +71,8 @@ def change_state(
         reason=reason or None,
     )
     db.session.add(event)
+    db.session.flush()
+    signals.case_changed.send(application, procedure=procedure, event=event)
     return event
 
 

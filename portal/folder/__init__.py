@@ -13,7 +13,7 @@ blueprint = Blueprint("folder", __name__, url_prefix="/<lang:lang>/folder")
 
 
 def init_app(app: Flask) -> None:
-    from portal.folder import my_data, views  # noqa: F401 - views registers the routes
+    from portal.folder import inbox, my_data, views  # noqa: F401 - they register the routes
 
     app.register_blueprint(blueprint)
     app.jinja_env.globals["attribute_source"] = my_data.source_text

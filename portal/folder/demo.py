@@ -14,11 +14,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from sqlalchemy import select
 
 from identity import events
 from identity.events import EventKind
 from identity.models import Account, utcnow
 from portal import audit
+from portal.notifications import Notification
 from portal.extensions import db
 from procedures import applications, catalogue, documents, samples, workflow
 from procedures.definitions import LANGUAGES
@@ -32,6 +34,9 @@ class History:
     #: The decided case, and the CSV of its certificate.
     decided: str
     certificate: str
+    #: The public ids of the formal request (not yet opened) and of the certificate's notice.
+    formal_notification: str
+    notification: str
 
 
 def _submitted(account: Account, slug: str, lang: str, when: datetime) -> Application:
@@ -122,13 +127,23 @@ def busy(account: Account, lang: str, now: datetime | None = None) -> History:
     )
     shared.occurred_at = now - timedelta(days=1)
     db.session.flush()
-    return History(waiting.reference, decided.reference, certificate.csv)
+    request = db.session.scalar(
+        select(Notification.public_id).where(
+            Notification.application_id == waiting.id, Notification.kind == "request"
+        )
+    )
+    notice = db.session.scalar(
+        select(Notification.public_id).where(
+            Notification.application_id == decided.id, Notification.kind == "document"
+        )
+    )
+    return History(waiting.reference, decided.reference, certificate.csv, request, notice)
 
 
 def load() -> list[str]:
     """``flask demo load``: the demo citizen's folder, once (safe to run again)."""
     from flask import current_app
-    from sqlalchemy import func, select
+    from sqlalchemy import func
 
     from identity import accounts
     from identity.demo import EMAIL

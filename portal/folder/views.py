@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import MultipleFileField, TextAreaField
 from wtforms.validators import Length
 
+from portal import notifications
 from portal.extensions import db, limiter
 from portal.folder import blueprint, cases, data_use
 from portal.folder import my_data as my_data_module
@@ -31,7 +32,7 @@ def _signed_in() -> None:
     """Every folder page is the signed-in citizen's own."""
 
 
-def _page_number() -> int:
+def page_number() -> int:
     try:
         return max(1, int(request.args.get("page", "1")))
     except ValueError:
@@ -50,13 +51,14 @@ def overview() -> str:
         offices=offices.current().offices,
         recent=cases.recent(current_user.id, lang),
         documents_count=documents.count_for_account(current_user.id),
+        unread=notifications.unread_count(current_user.id),
     )
 
 
 @blueprint.route("/cases")
 def case_list() -> str:
     lang = current_lang()
-    page = _page_number()
+    page = page_number()
     found, total = cases.submitted(current_user.id, lang, page)
     pages = max(1, -(-total // cases.PAGE_SIZE))
     if page > pages:
@@ -84,6 +86,7 @@ def _timeline(case: cases.Case) -> list[dict[str, Any]]:
         "information_requested": _("We asked you for information"),
         "information_provided": _("You answered our request"),
         "receipt_emailed": _("We emailed you the receipt"),
+        "notification_opened": _("You opened our formal notification"),
     }
     lang = current_lang()
     states = case.procedure.workflow.states

@@ -239,6 +239,7 @@ INVENTORY += [
             "folder.document_list",
             "folder.my_data",
             "folder.data_use_list",
+            "folder.notification_list",
         )
         for state, label in (("signed_in", "empty"), ("folder", "full"))
     ),
@@ -249,6 +250,21 @@ INVENTORY += [
     Page("folder.answer", {"reference": "waiting"}, state="folder", submit_empty=True),
     Page("folder.correct", {"name": "address"}, state="folder", submit_empty=True),
     Page("folder.document", {"code": "certificate"}, state="folder", kind="file"),
+    Page(
+        "folder.notification_list",
+        {"show": "unread", "kind": "request"},
+        state="folder",
+        name="notifications-filtered",
+    ),
+    Page(
+        "folder.notification_list",
+        {"kind": "status"},
+        state="signed_in",
+        name="notifications-none-match",
+    ),
+    Page("folder.notification", {"public_id": "formal"}, state="folder", name="formal-sealed"),
+    Page("folder.notification", {"public_id": "notice"}, state="folder", name="notice"),
+    Page("folder.notification_settings", state="folder"),
     Page("verify.verify", name="verify"),
     Page("verify.verify", {"code": "ABC"}, name="verify-malformed", status=400),
     Page("verify.verify", {"code": "AAAA-BBBB-CCCC-DDDD-EEEE"}, name="verify-unknown", status=404),

@@ -148,7 +148,8 @@ def _appointment(account: object, values: dict[str, str]) -> str:
 
 def _folder(account: Any, values: dict[str, str]) -> None:
     """A busy folder (portal.folder.demo); the URL's ``reference`` becomes the case waiting
-    for the citizen (or ``decided``), and ``code`` the certificate's CSV."""
+    for the citizen (or ``decided``), ``code`` the certificate's CSV, and ``public_id`` the
+    unopened formal notification (``formal``) or the certificate's notice."""
     from portal.folder import demo
     from procedures import documents
 
@@ -159,6 +160,10 @@ def _folder(account: Any, values: dict[str, str]) -> None:
         values["reference"] = history.waiting
     if "code" in values:
         values["code"] = documents.grouped(history.certificate)
+    if values.get("public_id") == "formal":
+        values["public_id"] = history.formal_notification
+    elif "public_id" in values:
+        values["public_id"] = history.notification
 
 
 def _connect(account: Any, name: str, endpoint: str, values: dict[str, str]) -> Response:
