@@ -13,7 +13,9 @@ blueprint = Blueprint("folder", __name__, url_prefix="/<lang:lang>/folder")
 
 
 def init_app(app: Flask) -> None:
-    from portal.folder import inbox, my_data, views  # noqa: F401 - they register the routes
+    from portal.folder import export, inbox, my_data, views  # noqa: F401 - they register routes
 
     app.register_blueprint(blueprint)
     app.jinja_env.globals["attribute_source"] = my_data.source_text
+    app.jinja_env.globals["export_label"] = export.label
+    app.jinja_env.globals["export_structured"] = export.structured_text

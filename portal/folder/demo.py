@@ -20,8 +20,8 @@ from identity import events
 from identity.events import EventKind
 from identity.models import Account, utcnow
 from portal import audit
-from portal.notifications import Notification
 from portal.extensions import db
+from portal.notifications import Notification
 from procedures import applications, catalogue, documents, samples, workflow
 from procedures.definitions import LANGUAGES
 from procedures.models import Application

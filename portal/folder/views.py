@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,9 +14,11 @@ from werkzeug.wrappers import Response
 from wtforms import MultipleFileField, TextAreaField
 from wtforms.validators import Length
 
+from identity import signin
+from identity.models import utcnow
 from portal import notifications
 from portal.extensions import db, limiter
-from portal.folder import blueprint, cases, data_use
+from portal.folder import blueprint, cases, data_use, export
 from portal.folder import my_data as my_data_module
 from procedures import applications, appointments, documents, offices, uploads, workflow
 from procedures.models import IssuedDocument
@@ -221,3 +223,35 @@ def data_use_list() -> str:
         uses=data_use.uses_for(current_user.id, current_lang(), by),
         by=by,
     )
+
+
+@blueprint.route("/my-data/export")
+@signin.reauthentication_required
+def export_page() -> str:
+    return render_template("folder/export.html", sections=export.sections(current_user.id))
+
+
+def _export_name(extension: str) -> str:
+    return f"portal-ciudadano-{utcnow().date().isoformat()}.{extension}"
+
+
+@blueprint.route("/my-data/export.json")
+@signin.reauthentication_required
+def export_json() -> Response:
+    response = make_response(export.as_json(current_user.id))
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("json")}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.route("/my-data/export.html")
+@signin.reauthentication_required
+def export_html() -> Response:
+    html = render_template(
+        "folder/export_download.html", sections=export.sections(current_user.id), now=utcnow()
+    )
+    response = make_response(html)
+    response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("html")}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -240,6 +240,7 @@ INVENTORY += [
             "folder.my_data",
             "folder.data_use_list",
             "folder.notification_list",
+            "folder.export_page",
         )
         for state, label in (("signed_in", "empty"), ("folder", "full"))
     ),
@@ -265,6 +266,8 @@ INVENTORY += [
     Page("folder.notification", {"public_id": "formal"}, state="folder", name="formal-sealed"),
     Page("folder.notification", {"public_id": "notice"}, state="folder", name="notice"),
     Page("folder.notification_settings", state="folder"),
+    Page("folder.export_json", state="folder", kind="file"),
+    Page("folder.export_html", state="folder", kind="file"),
     Page("verify.verify", name="verify"),
     Page("verify.verify", {"code": "ABC"}, name="verify-malformed", status=400),
     Page("verify.verify", {"code": "AAAA-BBBB-CCCC-DDDD-EEEE"}, name="verify-unknown", status=404),
