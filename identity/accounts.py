@@ -9,12 +9,13 @@ password and an unknown address fail the same way and take the same time.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from identity import events, passwords, throttle
+from identity import events, passwords, signals, throttle
 from identity.events import EventKind
-from identity.models import Account, AccountSession, SecurityEvent, utcnow
+from identity.models import Account, AccountSession, CitizenAttribute, SecurityEvent, utcnow
 from portal.extensions import db
 
 
@@ -87,14 +88,39 @@ def check_password(email: str, password: str, ip: str | None) -> Account:
     return account
 
 
-def delete_account(account: Account) -> None:
-    """Remove the account with its factors, codes, sessions and history.
+def delete_account(account: Account, now: datetime | None = None) -> None:
+    """Close the account for good; the caller commits.
 
-    Explicit deletes rather than trusting ``ON DELETE CASCADE``, which SQLite
-    only honours with a pragma. Applications the citizen submitted are the
-    administration's records and are kept by their own package (issue 5).
+    What is the citizen's alone goes: factors, recovery codes, sessions, security history,
+    the attributes held about them, connected services, and (through ``account_closing``)
+    drafts, upcoming appointments and notifications. What the administration must keep by
+    law (submitted applications, documents issued, the record of who read their data)
+    stays, pointing at the account row, which is kept as a pseudonym: no email, no
+    password, no way to sign in. Keeping the row also means its id is never handed to a
+    new account (SQLite reuses the highest id of a deleted row), so records can never
+    drift to someone else. Explicit deletes rather than ``ON DELETE CASCADE``, which
+    SQLite honours only with a pragma.
     """
-    for model in (AccountSession, SecurityEvent):
+    from identity.oidc.models import OidcAuthorizationCode, OidcConsent, OidcToken
+
+    now = now or utcnow()
+    signals.account_closing.send(account)
+    for model in (
+        OidcToken,
+        OidcAuthorizationCode,
+        OidcConsent,
+        AccountSession,
+        SecurityEvent,
+        CitizenAttribute,
+    ):
         db.session.execute(delete(model).where(model.account_id == account.id))
-    db.session.delete(account)
+    account.factors.clear()
+    account.recovery_codes.clear()
+    account.email = f"deleted-{secrets.token_hex(12)}@deleted.invalid"
+    account.email_verified_at = None
+    account.password_hash = None
+    account.password_changed_at = None
+    account.webauthn_user_handle = secrets.token_bytes(32)
+    account.disabled_at = now
+    account.deleted_at = now
     db.session.flush()

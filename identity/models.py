@@ -66,6 +66,8 @@ class Account(UserMixin, db.Model):  # type: ignore[name-defined]
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Closed by the citizen: the row stays, emptied, as the pseudonym kept records point at.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Random handle given to WebAuthn authenticators instead of the database id (WebAuthn §14.6.1).
     webauthn_user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
 

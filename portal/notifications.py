@@ -31,9 +31,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import ForeignKey, Index, String, Text, event, func, select, update
+from sqlalchemy import ForeignKey, Index, String, Text, delete, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from identity import signals as identity_signals
 from identity.models import Account, UTCDateTime, utcnow
 from portal import i18n, mail
 from portal.extensions import db
@@ -441,7 +442,14 @@ def _send_after_request(response: Any) -> Any:
     return response
 
 
+def forget(account: Account, **_: Any) -> None:
+    """The account is closing: its notifications and preferences go. The caller commits."""
+    for model in (Notification, NotificationPreference):
+        db.session.execute(delete(model).where(model.account_id == account.id))
+
+
 def init_app(app: Flask) -> None:
+    identity_signals.account_closing.connect(forget)
     signals.case_changed.connect(_on_case_changed)
     signals.document_issued.connect(_on_document_issued)
     if not event.contains(Session, "after_commit", _committed):

@@ -458,3 +458,16 @@ def delete_expired_drafts(now: datetime | None = None) -> int:
         db.session.delete(application)
     db.session.commit()
     return len(expired)
+
+
+def forget_drafts(account: Account, **_: object) -> None:
+    """The account is closing: its drafts go (with their files); what was submitted stays,
+    as the administration's record. The caller commits."""
+    from procedures import uploads
+
+    drafts = db.session.scalars(
+        select(Application).where(Application.account_id == account.id, Application.status == DRAFT)
+    ).all()
+    for application in drafts:
+        uploads.delete_all(application)
+        db.session.delete(application)

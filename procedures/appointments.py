@@ -266,13 +266,25 @@ def cancel(appointment: Appointment, now: datetime | None = None) -> bool:
         return False
     if appointment.starts_at <= now:
         raise NotChangeable(appointment.reference)
+    _release(appointment, now)
+    db.session.commit()
+    return True
+
+
+def _release(appointment: Appointment, now: datetime) -> None:
     appointment.status = CANCELLED
     appointment.seat = None
     appointment.cancelled_at = now
     appointment.updated_at = now
     appointment.sequence += 1
-    db.session.commit()
-    return True
+
+
+def release_upcoming(account: Account, **_: object) -> None:
+    """The account is closing: its upcoming appointments free their places for others.
+    The caller commits."""
+    now = utcnow()
+    for appointment in upcoming(account, now):
+        _release(appointment, now)
 
 
 def to_remind(now: datetime | None = None) -> list[tuple[Appointment, Account]]:

@@ -198,10 +198,12 @@ def delete_account() -> str | Response:
     form = DeleteAccountForm()
     if form.validate_on_submit():
         account = current_user._get_current_object()
-        emails.notice(account, "account_deleted")
-        session.clear()
+        address = account.email
         accounts.delete_account(account)
         db.session.commit()
+        session.clear()
+        # After the commit: a deletion that failed must not be announced as done.
+        emails.notice(account, "account_deleted", to=address)
         return redirect(url_for("identity.account_deleted"))
     return render_template("identity/delete_account.html", form=form)
 

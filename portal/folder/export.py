@@ -120,6 +120,7 @@ LABELS: dict[str, LazyString] = {
     "created_at": _l("Created on"),
     "updated_at": _l("Last changed on"),
     "disabled_at": _l("Disabled on"),
+    "deleted_at": _l("Deleted on"),
     "name": _l("Name"),
     "value": _l("Value"),
     "source": _l("Source"),

@@ -42,8 +42,11 @@ def current_lang() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from procedures import catalogue, documents, labels, offices
+    from identity import signals
+    from procedures import applications, appointments, catalogue, documents, labels, offices
 
+    signals.account_closing.connect(applications.forget_drafts)
+    signals.account_closing.connect(appointments.release_upcoming)
     catalogue.init_app(app)
     offices.init_app(app)
     app.register_blueprint(catalogue_blueprint)

@@ -9,72 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask import Flask, g
 from sqlalchemy import select
 
-from identity import record
-from identity.models import Account, AccountSession, Factor, utcnow
-from identity.oidc import authorize, clients
-from identity.oidc.models import OidcAuthorizationCode, OidcToken
-from portal import notifications
+from identity.models import Account, AccountSession, Factor
 from portal.extensions import db
-from portal.folder import demo, export
+from portal.folder import export
 from tests.support.citizen import Citizen
-from tests.support.testing_routes import _appointment
+from tests.support.everything import give_everything
 
 pytestmark = pytest.mark.database
-
-
-def _everything(site: Flask, citizen: Citizen) -> int:
-    """Give the citizen a row in every table that can refer to them; return their id."""
-    citizen.lang = "en"
-    citizen.register()
-    with site.test_request_context("/en/"):
-        g.lang = "en"
-        account = citizen.account()
-        demo.busy(account, "en")
-        record.record(account, "phone", "600 123 456", "citizen")
-        notifications.set_email_preferences(account.id, {"request"})
-        _appointment(account, {})
-        registered = clients.create(
-            f"Agencia {account.id}", ["https://agency.example/cb"], sector="agency.example"
-        )
-        authorize.record_consent(account, registered.client, ["openid", "email"], True)
-        session = db.session.scalar(
-            select(AccountSession).where(AccountSession.account_id == account.id)
-        )
-        now = utcnow()
-        code = OidcAuthorizationCode(
-            code_hash=f"{account.id:064d}",
-            client_pk=registered.client.id,
-            account_id=account.id,
-            session_id=session.id,
-            redirect_uri="https://agency.example/cb",
-            scope="openid email",
-            code_challenge="x" * 43,
-            auth_time=int(now.timestamp()),
-            acr="low",
-            expires_at=now + timedelta(minutes=1),
-        )
-        db.session.add(code)
-        db.session.flush()
-        db.session.add(
-            OidcToken(
-                client_pk=registered.client.id,
-                account_id=account.id,
-                session_id=session.id,
-                code_id=code.id,
-                family=f"family-{account.id}",
-                access_token_hash=f"a{account.id:063d}",
-                refresh_token_hash=f"r{account.id:063d}",
-                scope="openid email",
-                auth_time=int(now.timestamp()),
-                acr="low",
-                access_expires_at=now + timedelta(hours=1),
-            )
-        )
-        db.session.commit()
-        return account.id
 
 
 def _referring_rows(account_id: int) -> dict[str, set[tuple[Any, ...]]]:
@@ -111,8 +54,8 @@ def test_the_export_holds_every_row_that_refers_to_the_citizen_and_no_one_elses(
     site, citizen
 ) -> None:
     other = Citizen(site, site.test_client(), "luis.gomez@example.es")
-    _everything(site, other)
-    account_id = _everything(site, citizen)
+    give_everything(site, other)
+    account_id = give_everything(site, citizen)
     citizen.lang = "en"
     response = citizen.client.get("/en/folder/my-data/export.json")
     assert response.status_code == 200
@@ -142,7 +85,7 @@ def test_every_exported_column_is_labelled_internal_or_withheld_with_a_reason(si
 
 
 def test_secrets_stay_out_and_encrypted_data_comes_out_readable(site, citizen) -> None:
-    account_id = _everything(site, citizen)
+    account_id = give_everything(site, citizen)
     text = citizen.client.get("/en/folder/my-data/export.json").get_data(as_text=True)
     with site.app_context():
         account = db.session.get(Account, account_id)
@@ -159,7 +102,7 @@ def test_secrets_stay_out_and_encrypted_data_comes_out_readable(site, citizen) -
 
 
 def test_the_readable_page_and_file_need_a_recent_sign_in(site, citizen) -> None:
-    _everything(site, citizen)
+    give_everything(site, citizen)
     page = citizen.text("/en/folder/my-data/export")
     assert "Take your data with you" in page and "Your applications (4)" in page
     download = citizen.client.get("/en/folder/my-data/export.html")

@@ -321,7 +321,10 @@ def test_deleting_the_account_explains_what_happens_and_needs_confirmation(
     signed_in.page("/deleted")
     assert mailbox.last(signed_in.app, signed_in.email)["Subject"] == "Your account was deleted"
     with signed_in.app.app_context():
-        assert db.session.scalar(select(Account)) is None
+        # The row stays, emptied, as the pseudonym kept records point at.
+        account = db.session.scalar(select(Account))
+        assert account.deleted_at is not None and not account.is_active
+        assert account.email.endswith("@deleted.invalid") and account.password_hash is None
         assert db.session.scalar(select(SecurityEvent)) is None
 
 

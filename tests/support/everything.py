@@ -1,0 +1,71 @@
+"""A citizen with a row in every table that can refer to them: the export's and the
+leaving tests' starting point."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, g
+from sqlalchemy import select
+
+from identity import record
+from identity.models import AccountSession, utcnow
+from identity.oidc import authorize, clients
+from identity.oidc.models import OidcAuthorizationCode, OidcToken
+from portal import notifications
+from portal.extensions import db
+from portal.folder import demo
+from tests.support.citizen import Citizen
+from tests.support.testing_routes import _appointment
+
+
+def give_everything(site: Flask, citizen: Citizen) -> int:
+    """Give the citizen a row in every table that can refer to them; return their id."""
+    citizen.lang = "en"
+    citizen.register()
+    with site.test_request_context("/en/"):
+        g.lang = "en"
+        account = citizen.account()
+        demo.busy(account, "en")
+        record.record(account, "phone", "600 123 456", "citizen")
+        notifications.set_email_preferences(account.id, {"request"})
+        _appointment(account, {})
+        registered = clients.create(
+            f"Agencia {account.id}", ["https://agency.example/cb"], sector="agency.example"
+        )
+        authorize.record_consent(account, registered.client, ["openid", "email"], True)
+        session = db.session.scalar(
+            select(AccountSession).where(AccountSession.account_id == account.id)
+        )
+        now = utcnow()
+        code = OidcAuthorizationCode(
+            code_hash=f"{account.id:064d}",
+            client_pk=registered.client.id,
+            account_id=account.id,
+            session_id=session.id,
+            redirect_uri="https://agency.example/cb",
+            scope="openid email",
+            code_challenge="x" * 43,
+            auth_time=int(now.timestamp()),
+            acr="low",
+            expires_at=now + timedelta(minutes=1),
+        )
+        db.session.add(code)
+        db.session.flush()
+        db.session.add(
+            OidcToken(
+                client_pk=registered.client.id,
+                account_id=account.id,
+                session_id=session.id,
+                code_id=code.id,
+                family=f"family-{account.id}",
+                access_token_hash=f"a{account.id:063d}",
+                refresh_token_hash=f"r{account.id:063d}",
+                scope="openid email",
+                auth_time=int(now.timestamp()),
+                acr="low",
+                access_expires_at=now + timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+        return account.id
