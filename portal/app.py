@@ -86,7 +86,7 @@ def configure_blueprints(app: Flask) -> None:
     import identity.oidc
     import identity.views
     import procedures.views
-    from portal import audit, folder, notifications
+    from portal import audit, folder, notifications, suggestions
     from portal.pages.views import blueprint as pages
     from portal.pages.views import health
 
@@ -98,6 +98,7 @@ def configure_blueprints(app: Flask) -> None:
     folder.init_app(app)
     audit.init_app(app)
     notifications.init_app(app)
+    suggestions.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:

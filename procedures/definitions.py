@@ -297,7 +297,7 @@ class Procedure:
         )
 
 
-class _Reader:
+class Reader:
     """Walks one YAML document, collecting errors with their path instead of stopping."""
 
     def __init__(self, file: str) -> None:
@@ -416,7 +416,7 @@ def load_agencies(
     directory: Path = DEFINITIONS_DIR,
 ) -> tuple[dict[str, Agency], list[DefinitionError]]:
     path = directory / "agencies.yaml"
-    reader = _Reader(path.name)
+    reader = Reader(path.name)
     agencies: dict[str, Agency] = {}
     data = _parse(path, reader)
     for key, node in reader.mapping(data, "").items():
@@ -434,7 +434,7 @@ def load_agencies(
 
 
 def load_workflow(path: Path) -> tuple[Workflow | None, list[DefinitionError]]:
-    reader = _Reader(f"workflows/{path.name}")
+    reader = Reader(f"workflows/{path.name}")
     data = reader.mapping(_parse(path, reader), "")
     reader.only(data, "", {"initial", "states", "transitions", "deadlines"})
     states: dict[str, State] = {}
@@ -469,7 +469,7 @@ def load_workflow(path: Path) -> tuple[Workflow | None, list[DefinitionError]]:
     return Workflow(path.stem, initial, states, tuple(transitions), deadlines), []
 
 
-def _read(path: Path, reader: _Reader) -> str:
+def _read(path: Path, reader: Reader) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -477,11 +477,11 @@ def _read(path: Path, reader: _Reader) -> str:
         return ""
 
 
-def _parse(path: Path, reader: _Reader) -> Any:
+def _parse(path: Path, reader: Reader) -> Any:
     return _parse_text(_read(path, reader), reader)
 
 
-def _parse_text(source: str, reader: _Reader) -> Any:
+def _parse_text(source: str, reader: Reader) -> Any:
     try:
         return yaml.safe_load(source)
     except yaml.YAMLError as error:
@@ -544,7 +544,7 @@ def load_procedure(
     path: Path, agencies: Mapping[str, Agency], workflows: Mapping[str, Workflow]
 ) -> tuple[Procedure | None, list[DefinitionError]]:
     """One definition file, or ``None`` and the reasons it cannot be used."""
-    reader = _Reader(path.name)
+    reader = Reader(path.name)
     return read_procedure(path.stem, _read(path, reader), agencies, workflows, reader)
 
 
@@ -553,10 +553,10 @@ def read_procedure(
     source: str,
     agencies: Mapping[str, Agency],
     workflows: Mapping[str, Workflow],
-    reader: _Reader | None = None,
+    reader: Reader | None = None,
 ) -> tuple[Procedure | None, list[DefinitionError]]:
     """A definition from its text: a file's, or the copy an application was started with."""
-    reader = reader or _Reader(f"{slug_expected}.yaml")
+    reader = reader or Reader(f"{slug_expected}.yaml")
     data = reader.mapping(_parse_text(source, reader), "")
     if not data:
         return None, reader.errors
@@ -629,7 +629,7 @@ def read_procedure(
     )
 
 
-def _keywords(reader: _Reader, node: Any) -> dict[str, tuple[str, ...]]:
+def _keywords(reader: Reader, node: Any) -> dict[str, tuple[str, ...]]:
     node = reader.mapping(node or {}, "keywords")
     keywords = {}
     for lang, words in node.items():
@@ -643,7 +643,7 @@ def _keywords(reader: _Reader, node: Any) -> dict[str, tuple[str, ...]]:
     return keywords
 
 
-def _texts(reader: _Reader, node: Any) -> dict[str, ProcedureTexts]:
+def _texts(reader: Reader, node: Any) -> dict[str, ProcedureTexts]:
     node = reader.mapping(node, "texts")
     texts = {}
     for lang in LANGUAGES:
@@ -680,7 +680,7 @@ def _texts(reader: _Reader, node: Any) -> dict[str, ProcedureTexts]:
     return texts
 
 
-def _consultations(reader: _Reader, node: Any) -> tuple[Consultation, ...]:
+def _consultations(reader: Reader, node: Any) -> tuple[Consultation, ...]:
     if node is None:
         return ()
     found = []
@@ -702,7 +702,7 @@ def _consultations(reader: _Reader, node: Any) -> tuple[Consultation, ...]:
     return tuple(found)
 
 
-def _form(reader: _Reader, node: Any, consultation_ids: set[str]) -> Form | None:
+def _form(reader: Reader, node: Any, consultation_ids: set[str]) -> Form | None:
     node = reader.mapping(node, "form")
     reader.only(node, "form", {"pages"})
     pages: list[Page] = []
@@ -753,7 +753,7 @@ def _form(reader: _Reader, node: Any, consultation_ids: set[str]) -> Form | None
 
 
 def _condition(
-    reader: _Reader, node: Any, path: str, earlier: Mapping[str, Field]
+    reader: Reader, node: Any, path: str, earlier: Mapping[str, Field]
 ) -> Condition | None:
     if node is None:
         return None
@@ -785,7 +785,7 @@ def _condition(
     return Condition(target.id, tuple(str(v) for v in values))
 
 
-def _field(reader: _Reader, node: Any, path: str) -> Field | None:
+def _field(reader: Reader, node: Any, path: str) -> Field | None:
     node = reader.mapping(node, path)
     reader.only(node, path, FIELD_KEYS)
     field_id = reader.identifier(node.get("id"), _join(path, "id"))

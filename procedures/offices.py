@@ -23,10 +23,10 @@ from procedures.definitions import (
     SLUG,
     Agency,
     DefinitionError,
+    Reader,
     Text,
     _join,
     _parse,
-    _Reader,
     load_agencies,
 )
 
@@ -88,7 +88,7 @@ class Offices:
 def load_offices(directory: Path = DEFINITIONS_DIR) -> Offices:
     """The offices in ``offices.yaml``; an office with errors is left out and reported."""
     path = directory / "offices.yaml"
-    reader = _Reader(path.name)
+    reader = Reader(path.name)
     agencies, _ = load_agencies(directory)
     data = reader.mapping(_parse(path, reader) if path.exists() else {}, "")
     reader.only(data, "", {"services", "offices"})
@@ -111,7 +111,7 @@ def load_offices(directory: Path = DEFINITIONS_DIR) -> Offices:
 
 
 def _read_office(
-    reader: _Reader,
+    reader: Reader,
     where: str,
     key: str,
     node: object,
@@ -175,7 +175,7 @@ def _read_office(
     )
 
 
-def _intervals(reader: _Reader, node: object, path: str) -> Iterator[tuple[time, time]]:
+def _intervals(reader: Reader, node: object, path: str) -> Iterator[tuple[time, time]]:
     for index, value in enumerate(reader.sequence(node, path)):
         match = INTERVAL.match(str(value))
         if match is None:

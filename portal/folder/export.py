@@ -44,6 +44,7 @@ TABLES: dict[str, LazyString] = {
     "appointments": _l("Your appointments"),
     "notifications": _l("Notifications"),
     "notification_preferences": _l("Notification emails"),
+    "dismissed_suggestions": _l("Suggestions you dismissed"),
     "data_accesses": _l("Who used your data"),
     "oidc_consents": _l("Connected services"),
     "oidc_codes": _l("Sign-ins to services"),
@@ -198,6 +199,9 @@ LABELS: dict[str, LazyString] = {
     "backup_state": _l("Backed up"),
     "occurred_at": _l("When"),
     "details": _l("Details"),
+    "rule_id": _l("Suggestion"),
+    "trigger": _l("Prompted by your application"),
+    "dismissed_at": _l("Dismissed on"),
 }
 
 

@@ -16,7 +16,7 @@ from wtforms.validators import Length
 
 from identity import signin
 from identity.models import utcnow
-from portal import notifications
+from portal import notifications, suggestions
 from portal.extensions import db, limiter
 from portal.folder import blueprint, cases, data_use, export
 from portal.folder import my_data as my_data_module
@@ -54,6 +54,7 @@ def overview() -> str:
         recent=cases.recent(current_user.id, lang),
         documents_count=documents.count_for_account(current_user.id),
         unread=notifications.unread_count(current_user.id),
+        suggestions=suggestions.for_account(current_user.id, lang),
     )
 
 
@@ -255,3 +256,12 @@ def export_html() -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("html")}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@blueprint.route("/suggestions/<rule_id>/<trigger>/dismiss", methods=["POST"])
+def dismiss_suggestion(rule_id: str, trigger: str) -> Response:
+    if not suggestions.dismiss(current_user.id, rule_id, trigger):
+        abort(404)
+    db.session.commit()
+    flash(_("We will not suggest it again."), "success")
+    return redirect(url_for(".overview"))

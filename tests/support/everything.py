@@ -12,7 +12,7 @@ from identity import record
 from identity.models import AccountSession, utcnow
 from identity.oidc import authorize, clients
 from identity.oidc.models import OidcAuthorizationCode, OidcToken
-from portal import notifications
+from portal import notifications, suggestions
 from portal.extensions import db
 from portal.folder import demo
 from tests.support.citizen import Citizen
@@ -26,7 +26,8 @@ def give_everything(site: Flask, citizen: Citizen) -> int:
     with site.test_request_context("/en/"):
         g.lang = "en"
         account = citizen.account()
-        demo.busy(account, "en")
+        history = demo.busy(account, "en")
+        assert suggestions.dismiss(account.id, "bulky-waste-collection", history.waiting)
         record.record(account, "phone", "600 123 456", "citizen")
         notifications.set_email_preferences(account.id, {"request"})
         _appointment(account, {})

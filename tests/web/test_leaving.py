@@ -14,6 +14,7 @@ from identity.oidc.models import OidcConsent, OidcToken
 from portal.audit import DataAccess
 from portal.extensions import db
 from portal.notifications import Notification, NotificationPreference
+from portal.suggestions import DismissedSuggestion
 from procedures import documents
 from procedures.models import DRAFT, Application, Appointment, IssuedDocument
 from tests.support import mailbox
@@ -63,6 +64,7 @@ def test_leaving_keeps_what_the_law_requires_behind_a_pseudonym(site, citizen) -
             OidcToken,
             Notification,
             NotificationPreference,
+            DismissedSuggestion,
         ):
             assert _count(model, account_id=account_id) == 0, model.__name__
         assert _count(Application, account_id=account_id, status=DRAFT) == 0
