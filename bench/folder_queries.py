@@ -83,6 +83,7 @@ def measure(count: int) -> dict[str, int]:
             "documents": "/es/folder/documents",
             "your data": "/es/folder/my-data",
             "who used your data": "/es/folder/data-use",
+            "notifications": "/es/folder/notifications",
         }
         counts = {}
         for name, url in pages.items():
