@@ -18,7 +18,7 @@ from identity.forms import ConfirmForm
 from portal import notifications
 from portal.extensions import db
 from portal.folder import blueprint
-from portal.folder.views import page_number
+from portal.folder.views import page_count, page_number
 
 SHOW = ("unread",)
 
@@ -29,9 +29,7 @@ def notification_list() -> str:
     kind = request.args.get("kind") if request.args.get("kind") in notifications.KINDS else None
     page = page_number()
     rows, total = notifications.inbox(current_user.id, show == "unread", kind, page)
-    pages = max(1, -(-total // notifications.PAGE_SIZE))
-    if page > pages:
-        abort(404)
+    pages = page_count(total, notifications.PAGE_SIZE, page)
     return render_template(
         "folder/notifications.html",
         rows=rows,

@@ -34,6 +34,14 @@ def _signed_in() -> None:
     """Every folder page is the signed-in citizen's own."""
 
 
+def page_count(total: int, size: int, page: int) -> int:
+    """How many pages ``total`` rows fill (at least one); 404 for a page past the last."""
+    pages = max(1, -(-total // size))
+    if page > pages:
+        abort(404)
+    return pages
+
+
 def page_number() -> int:
     try:
         return max(1, int(request.args.get("page", "1")))
@@ -63,9 +71,7 @@ def case_list() -> str:
     lang = current_lang()
     page = page_number()
     found, total = cases.submitted(current_user.id, lang, page)
-    pages = max(1, -(-total // cases.PAGE_SIZE))
-    if page > pages:
-        abort(404)
+    pages = page_count(total, cases.PAGE_SIZE, page)
     return render_template(
         "folder/cases.html",
         cases=found,

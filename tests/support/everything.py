@@ -1,5 +1,5 @@
-"""A citizen with a row in every table that can refer to them: the export's and the
-leaving tests' starting point."""
+"""Citizens with a history: a busy folder (the folder and notification tests), and a row
+in every table that can refer to them (the export and leaving tests)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ from portal.extensions import db
 from portal.folder import demo
 from tests.support.citizen import Citizen
 from tests.support.testing_routes import _appointment
+
+
+def busy(citizen: Citizen, lang: str = "en") -> demo.History:
+    """Register the citizen and give them portal.folder.demo's busy history."""
+    citizen.lang = lang
+    citizen.register()
+    with citizen.app.test_request_context(f"/{lang}/"):
+        history = demo.busy(citizen.account(), lang)
+        db.session.commit()
+    return history
 
 
 def give_everything(site: Flask, citizen: Citizen) -> int:

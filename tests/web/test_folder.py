@@ -13,23 +13,14 @@ from sqlalchemy import func, select
 
 from identity.models import utcnow
 from portal.extensions import db
-from portal.folder import demo
 from procedures import applications, documents
 from procedures.models import Application, ApplicationFile
 from tests.support.applicant import PDF
 from tests.support.citizen import Citizen
+from tests.support.everything import busy
 from tests.support.forms import csrf_token
 
 pytestmark = pytest.mark.database
-
-
-def _busy(citizen: Citizen, lang: str = "en") -> demo.History:
-    citizen.lang = lang
-    citizen.register()
-    with citizen.app.test_request_context(f"/{lang}/"):
-        history = demo.busy(citizen.account(), lang)
-        db.session.commit()
-    return history
 
 
 def _post(citizen: Citizen, url: str, data: dict[str, object], **kwargs: object):
@@ -47,7 +38,7 @@ def _application(site: Flask, reference: str) -> Application:
 
 
 def test_the_overview_puts_what_needs_the_citizen_first(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     text = citizen.text("/en/folder/")
     assert text.index("What needs you now") < text.index("Your latest applications")
     assert "Answer our request about “Register in the census or change your address”" in text
@@ -71,7 +62,7 @@ def test_an_empty_folder_says_what_to_do_next(site, citizen) -> None:
 
 
 def test_a_citizen_answers_a_request_with_a_file_and_the_clock_runs_again(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     with site.app_context():
         before = _application(site, history.waiting)
         paused_at, due_before = before.clock_paused_at, before.due_at
@@ -122,7 +113,7 @@ def test_a_citizen_answers_a_request_with_a_file_and_the_clock_runs_again(site, 
 
 
 def test_a_certificate_downloads_from_the_folder_and_verifies_signed_out(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     documents_page = citizen.text("/en/folder/documents")
     assert "Certificate of being up to date with local taxes" in documents_page
     assert documents.grouped(history.certificate) in documents_page
@@ -142,7 +133,7 @@ def test_a_certificate_downloads_from_the_folder_and_verifies_signed_out(site, c
 
 
 def test_a_receipt_carries_its_own_csv_that_verifies(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     with site.app_context():
         application = _application(site, history.decided)
         receipt = documents.receipt_of(application)
@@ -171,7 +162,7 @@ def test_a_code_that_is_not_ours_is_told_apart_from_a_mistyped_one(
 
 
 def test_guessing_codes_is_rate_limited_but_checking_real_ones_is_not(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     anyone = site.test_client()
     real = documents.grouped(history.certificate)
     for _ in range(25):  # a bank checking many real documents
@@ -193,7 +184,7 @@ def test_csv_codes_are_long_and_random_enough_that_guessing_is_hopeless() -> Non
 
 
 def test_another_citizen_reaches_none_of_it(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     with site.app_context():
         waiting = _application(site, history.waiting)
         file_id = db.session.scalar(
@@ -234,7 +225,7 @@ def test_another_citizen_reaches_none_of_it(site, citizen) -> None:
 
 
 def test_who_used_my_data_lists_staff_reads_and_agency_sign_ins(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     text = citizen.text("/en/folder/data-use")
     assert "Villanueva City Council · Padrón · Caseworker" in text
     assert "To handle your application" in text
@@ -299,7 +290,7 @@ def test_my_data_shows_sources_and_a_wrong_value_becomes_a_correction_request(
 
 
 def test_the_case_list_pages_through_many_cases(site, citizen) -> None:
-    _busy(citizen)
+    busy(citizen)
     with site.test_request_context("/en/"):
         account = citizen.account()
         template = db.session.scalar(

@@ -10,26 +10,17 @@ from sqlalchemy import select
 
 from portal import notifications
 from portal.extensions import db
-from portal.folder import demo
 from portal.notifications import Notification
 from procedures import applications, workflow
 from procedures.models import Application
 from tests.support import mailbox
 from tests.support.citizen import Citizen
+from tests.support.everything import busy
 from tests.support.forms import csrf_token
 
 pytestmark = pytest.mark.database
 
 MESSAGE = "Please send us your signed tenancy agreement"
-
-
-def _busy(citizen: Citizen, lang: str = "en") -> demo.History:
-    citizen.lang = lang
-    citizen.register()
-    with citizen.app.test_request_context(f"/{lang}/"):
-        history = demo.busy(citizen.account(), lang)
-        db.session.commit()
-    return history
 
 
 def _post(citizen: Citizen, url: str, form_url: str, data: dict[str, object] | None = None):
@@ -49,7 +40,7 @@ def _row(site: Flask, public_id: str) -> Notification:
 
 
 def test_the_inbox_lists_unread_first_and_names_formal_notifications(site, citizen) -> None:
-    _busy(citizen)
+    busy(citizen)
     text = citizen.text("/en/folder/notifications")
     assert "You have 5 unread notifications." in text
     assert "We need information about your application" in text
@@ -67,7 +58,7 @@ def test_the_inbox_lists_unread_first_and_names_formal_notifications(site, citiz
 def test_a_formal_notification_opens_only_on_purpose_and_the_moment_is_recorded(
     site, citizen
 ) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     url = f"/en/folder/notifications/{history.formal_notification}"
     sealed = citizen.text(url)
     assert "Its content shows when you open it" in sealed
@@ -89,7 +80,7 @@ def test_a_formal_notification_opens_only_on_purpose_and_the_moment_is_recorded(
 
 
 def test_reading_marking_unread_and_marking_all_read(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     url = f"/en/folder/notifications/{history.notification}"
     assert "Download the document (PDF)" in citizen.text(url)
     assert _row(site, history.notification).read_at is not None
@@ -104,7 +95,7 @@ def test_reading_marking_unread_and_marking_all_read(site, citizen) -> None:
 
 
 def test_the_inbox_filters_by_kind_and_unread(site, citizen) -> None:
-    _busy(citizen)
+    busy(citizen)
     documents_only = citizen.text("/en/folder/notifications?kind=document")
     assert "A new document is ready" in documents_only
     assert "We need information" not in documents_only
@@ -124,7 +115,7 @@ def test_a_new_citizen_is_told_what_will_appear(site, citizen) -> None:
 
 
 def test_another_citizen_reaches_none_of_them(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     other = Citizen(site, site.test_client(), "luis.gomez@example.es")
     other.lang = "en"
     other.register()
@@ -139,7 +130,7 @@ def test_another_citizen_reaches_none_of_them(site, citizen) -> None:
 
 
 def test_emails_go_in_the_citizens_language_for_the_kinds_they_want(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     with site.test_request_context("/en/"):
         assert notifications.send_pending() == 5  # the busy history's, as the worker would
         assert notifications.send_pending() == 0  # and never twice
@@ -172,7 +163,7 @@ def test_emails_go_in_the_citizens_language_for_the_kinds_they_want(site, citize
 
 
 def test_a_change_that_is_rolled_back_notifies_nobody(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     with site.test_request_context("/en/"):
         before = db.session.scalar(select(db.func.count()).select_from(Notification))
         decided = db.session.scalar(
@@ -198,7 +189,7 @@ def test_a_change_made_in_a_request_is_emailed_once_it_is_committed(site, citize
         return "closed"
 
     site.add_url_rule("/_test/close/<reference>", view_func=close)
-    history = _busy(citizen)
+    history = busy(citizen)
     with site.test_request_context("/en/"):
         notifications.send_pending()  # the busy history's
     before = len(mailbox.messages(site, citizen.email))
@@ -211,7 +202,7 @@ def test_a_change_made_in_a_request_is_emailed_once_it_is_committed(site, citize
 
 
 def test_the_citizens_own_steps_notify_nobody(site, citizen) -> None:
-    history = _busy(citizen)
+    history = busy(citizen)
     with site.test_request_context("/en/"):
         count = select(db.func.count()).select_from(Notification)
         before = db.session.scalar(count)
