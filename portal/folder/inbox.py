@@ -92,7 +92,9 @@ def mark_all_read() -> Response:
 
 
 class EmailPreferencesForm(FlaskForm):
-    email = SelectMultipleField(validate_choice=True)
+    #: Only a tampered form sends a value that is not a kind: it is ignored, not an error
+    #: (WTForms' message for it is untranslated in most of our languages).
+    email = SelectMultipleField(validate_choice=False)
 
 
 @blueprint.route("/my-data/notifications", methods=["GET", "POST"])
@@ -106,7 +108,8 @@ def notification_settings() -> str | Response:
     form.email.choices = [(key, str(kind.label)) for key, kind in notifications.KINDS.items()]
     form.email.label.text = _("Email me about")
     if form.validate_on_submit():
-        notifications.set_email_preferences(current_user.id, set(form.email.data or []))
+        wanted = set(form.email.data or []) & set(notifications.KINDS)
+        notifications.set_email_preferences(current_user.id, wanted)
         db.session.commit()
         flash(_("Your notification settings have been saved."), "success")
         return redirect(url_for(".my_data"))

@@ -144,7 +144,8 @@ def test_emails_go_in_the_citizens_language_for_the_kinds_they_want(site, citize
 
     # The citizen wants no emails about changes of status, and reads us in Catalan.
     settings = "/en/folder/my-data/notifications"
-    _post(citizen, settings, settings, {"email": ["request", "decision", "document"]})
+    # A tampered value is ignored, not stored and not an error.
+    _post(citizen, settings, settings, {"email": ["request", "decision", "document", "spam"]})
     with site.app_context():
         account = citizen.account()
         account.language = "ca"
