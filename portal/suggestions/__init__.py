@@ -177,7 +177,9 @@ def for_account(account_id: int, lang: str, now: datetime | None = None) -> list
         (row.procedure_slug, row.created_at)
         for row in db.session.execute(
             select(Application.procedure_slug, Application.created_at).where(
-                Application.account_id == account_id
+                Application.account_id == account_id,
+                Application.procedure_slug.in_({rule.suggest for rule in rules}),
+                Application.created_at >= oldest,
             )
         )
     }
