@@ -1,4 +1,9 @@
-"""``flask --app wsgi users ...``: what operators do to accounts (staff roles come later)."""
+"""``flask --app wsgi users ...``: what operators do to accounts.
+
+``users create --staff`` also makes the account staff of an agency. Staff memberships
+belong to the back office (``portal.backoffice``), above identity, so it offers the
+function as ``app.extensions["make_staff"]`` and this module never imports it.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +27,25 @@ def users() -> None:
 @click.option("--email", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--language", type=click.Choice(list(LANGUAGES)), default="es", show_default=True)
+@click.option("--staff", is_flag=True, help="Make the account staff of --agency.")
+@click.option("--agency", help="With --staff: a key of agencies.yaml.")
+@click.option("--unit", default="", help="With --staff: the unit within the agency.")
+@click.option(
+    "--role",
+    type=click.Choice(["caseworker", "supervisor", "administrator"]),
+    default="caseworker",
+    show_default=True,
+)
 @with_appcontext
-def create(email: str, password: str, language: str) -> None:
-    """Create an account whose address counts as verified (the operator vouches for it)."""
+def create(
+    email: str, password: str, language: str, staff: bool, agency: str | None, unit: str, role: str
+) -> None:
+    """Create an account whose address counts as verified (the operator vouches for it).
+    Staff must add a second factor at their first sign-in before any staff page opens."""
+    from flask import current_app
+
+    if staff and not (agency and unit.strip()):
+        raise click.ClickException("--staff needs --agency and --unit")
     try:
         account = accounts.create_account(email, password, language)
     except PasswordRejectedError as error:
@@ -32,8 +53,15 @@ def create(email: str, password: str, language: str) -> None:
     if account is None:
         raise click.ClickException(f"{accounts.normalise_email(email)} already has an account")
     accounts.mark_email_verified(account)
+    if staff:
+        try:
+            current_app.extensions["make_staff"](account, agency, unit, role)
+        except ValueError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
     db.session.commit()
-    click.echo(f"created account {account.id} for {account.email}")
+    suffix = f" ({role} of {agency}, {unit})" if staff else ""
+    click.echo(f"created account {account.id} for {account.email}{suffix}")
 
 
 @users.command("disable")

@@ -46,7 +46,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def configure_extensions(app: Flask) -> None:
     import identity.models
     import identity.oidc.models  # noqa: F401
-    import portal.audit  # noqa: F401
+    import portal.audit
+    import portal.backoffice.models  # noqa: F401
     import procedures.models  # noqa: F401
 
     db.init_app(app)
@@ -86,7 +87,7 @@ def configure_blueprints(app: Flask) -> None:
     import identity.oidc
     import identity.views
     import procedures.views
-    from portal import audit, folder, notifications, suggestions
+    from portal import audit, backoffice, folder, notifications, suggestions
     from portal.pages.views import blueprint as pages
     from portal.pages.views import health
 
@@ -96,6 +97,7 @@ def configure_blueprints(app: Flask) -> None:
     identity.oidc.init_app(app)
     procedures.views.init_app(app)
     folder.init_app(app)
+    backoffice.init_app(app)
     audit.init_app(app)
     notifications.init_app(app)
     suggestions.init_app(app)

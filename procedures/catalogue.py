@@ -34,6 +34,12 @@ def get(slug: str) -> Procedure | None:
     return current().get(slug)
 
 
+def agency_name(key: str, lang: str) -> str:
+    """The agency's name in ``lang``; the key itself for one no longer in agencies.yaml."""
+    agency = current().agencies.get(key)
+    return agency.name(lang) if agency else key
+
+
 def by_topic(topic: str) -> list[Procedure]:
     return [p for p in current() if topic in p.topics]
 

@@ -33,11 +33,6 @@ class Use:
     why: str
 
 
-def _agency_name(key: str, lang: str) -> str:
-    agency = catalogue.current().agencies.get(key)
-    return agency.name(lang) if agency else key
-
-
 def _staff(account_id: int, lang: str) -> list[Use]:
     rows = db.session.scalars(
         select(DataAccess)
@@ -47,7 +42,8 @@ def _staff(account_id: int, lang: str) -> list[Use]:
     )
     uses = []
     for row in rows:
-        who = f"{_agency_name(row.agency, lang)} · {row.unit} · {ROLES.get(row.role, row.role)}"
+        agency = catalogue.agency_name(row.agency, lang)
+        who = f"{agency} · {row.unit} · {ROLES.get(row.role, row.role)}"
         what = str(WHAT.get(row.what, row.what))
         if row.reference:
             what = f"{what} ({row.reference})"

@@ -1,0 +1,81 @@
+"""Opening a citizen's case with a stated purpose, and for how long that purpose holds.
+
+Staff say why before they first see a case; the reason is an audit row the citizen reads in
+"Who used your data". The row is also the permission: for the next ``HOLD`` the same
+person may keep working on the same case (act on it, come back to it after an action)
+without being asked again, so the citizen sees one line per sitting rather than one per
+page load. Each file opened is a row of its own, with the case's purpose, since a file
+can leave the building once downloaded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import g, has_request_context
+from sqlalchemy import select
+
+from identity.models import utcnow
+from portal import audit
+from portal.backoffice.staff import Staff
+from portal.extensions import db
+
+HOLD = timedelta(minutes=30)
+
+
+def current_grant(
+    staff: Staff, citizen_id: int, reference: str, now: datetime | None = None
+) -> audit.DataAccess | None:
+    """The case's audit row this staff member wrote in the last ``HOLD``, if any; with one,
+    this request may read the citizen's data (the guard lets it through)."""
+    since = (now or utcnow()) - HOLD
+    row = db.session.scalar(
+        select(audit.DataAccess)
+        .where(
+            audit.DataAccess.viewer_account_id == staff.account_id,
+            audit.DataAccess.citizen_account_id == citizen_id,
+            audit.DataAccess.what == "case",
+            audit.DataAccess.reference == reference,
+            audit.DataAccess.at >= since,
+        )
+        .order_by(audit.DataAccess.at.desc())
+        .limit(1)
+    )
+    if row is not None and has_request_context() and g.get("audit_scope") is not None:
+        g.audit_scope.add(citizen_id)
+    return row
+
+
+def open_case(
+    staff: Staff, citizen_id: int, reference: str, purpose: str, detail: str | None
+) -> audit.DataAccess:
+    """Record why ``staff`` opens the case; the caller commits."""
+    return _record(staff, citizen_id, "case", reference, purpose, detail)
+
+
+def open_file(staff: Staff, grant: audit.DataAccess) -> audit.DataAccess:
+    """Record a file opened within a case, for the purpose the case was opened for."""
+    return _record(
+        staff,
+        grant.citizen_account_id or 0,
+        "file",
+        grant.reference,
+        grant.purpose,
+        grant.purpose_detail,
+    )
+
+
+def _record(
+    staff: Staff, citizen_id: int, what: str, reference: str, purpose: str, detail: str | None
+) -> audit.DataAccess:
+    return audit.record_access(
+        viewer_account_id=staff.account_id,
+        citizen_account_id=citizen_id,
+        agency=staff.agency,
+        unit=staff.unit,
+        role=staff.role,
+        what=what,
+        reference=reference,
+        purpose=purpose,
+        purpose_detail=detail,
+    )

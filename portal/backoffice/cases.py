@@ -1,0 +1,394 @@
+"""The agency's cases as staff work them: the inbox, one case, and what staff do to it.
+
+The inbox selects columns, never whole applications, so listing cases reads no citizen
+data (no answers, no names) and needs no purpose; opening one case does (see
+``portal.backoffice.access``). Every action is a timeline event with its actor and
+reason; those that concern the citizen go through ``procedures.workflow`` and
+``procedures.documents``, whose signals notify the citizen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from identity.models import Account, utcnow
+from portal.backoffice import decisions
+from portal.backoffice.models import Assignment
+from portal.backoffice.staff import Staff, colleagues
+from portal.extensions import db
+from portal.folder import my_data
+from procedures import catalogue, documents, workflow
+from procedures.definitions import Procedure, State
+from procedures.models import DRAFT, Application, IssuedDocument, RegistryEntry, TimelineEvent
+
+PAGE_SIZE = 25
+ASSIGNED = ("all", "mine", "unassigned")
+
+
+class NotHolderError(PermissionError):
+    """Only the staff member holding a case (or a supervisor) may act on it."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    procedure: str = ""
+    #: "open" (every state whose clock has not stopped), "all", or one state's key.
+    state: str = "open"
+    assigned: str = "all"
+    overdue: bool = False
+    waiting: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    reference: str
+    number: str | None
+    procedure: Procedure
+    status: str
+    submitted_at: datetime | None
+    due_at: datetime | None
+    paused: bool
+    overdue: bool
+    assignee: str | None
+
+
+def agency_procedures(agency: str) -> list[Procedure]:
+    return [p for p in catalogue.current() if p.agency.key == agency]
+
+
+def open_states(procedures: list[Procedure]) -> set[str]:
+    return {
+        key
+        for procedure in procedures
+        for key, state in procedure.workflow.states.items()
+        if state.clock != "stopped"
+    }
+
+
+def states_of(procedures: list[Procedure], lang: str) -> dict[str, str]:
+    """Every state the agency's workflows have, with its staff wording."""
+    found: dict[str, str] = {}
+    for procedure in procedures:
+        for key, state in procedure.workflow.states.items():
+            found.setdefault(key, state.staff(lang))
+    return found
+
+
+def _overdue(now: datetime, opened: set[str]) -> ColumnElement[bool]:
+    return (
+        (Application.due_at < now)
+        & Application.clock_paused_at.is_(None)
+        & Application.status.in_(opened)
+    )
+
+
+def inbox(
+    staff: Staff, filters: Filters, lang: str, page: int = 1, now: datetime | None = None
+) -> tuple[list[Row], int, int]:
+    """One page of the agency's cases, the nearest legal deadline first; how many match;
+    and how many of the agency's cases are overdue now."""
+    now = now or utcnow()
+    procedures = agency_procedures(staff.agency)
+    by_slug = {p.slug: p for p in procedures}
+    opened = open_states(procedures)
+    where: list[ColumnElement[bool]] = [
+        Application.procedure_slug.in_(by_slug),
+        Application.status != DRAFT,
+    ]
+    overdue_count = (
+        db.session.scalar(select(func.count()).where(*where, _overdue(now, opened))) or 0
+    )
+    if filters.procedure in by_slug:
+        where.append(Application.procedure_slug == filters.procedure)
+    if filters.state == "open":
+        where.append(Application.status.in_(opened))
+    elif filters.state != "all":
+        where.append(Application.status == filters.state)
+    if filters.assigned == "mine":
+        where.append(Assignment.staff_account_id == staff.account_id)
+    elif filters.assigned == "unassigned":
+        where.append(Assignment.staff_account_id.is_(None))
+    if filters.overdue:
+        where.append(_overdue(now, opened))
+    if filters.waiting:
+        where.append(Application.clock_paused_at.is_not(None))
+    base = select(Application.id).outerjoin(Assignment, Assignment.application_id == Application.id)
+    total = db.session.scalar(select(func.count()).select_from(base.where(*where).subquery()))
+    rows = db.session.execute(
+        select(
+            Application.reference,
+            Application.procedure_slug,
+            Application.status,
+            Application.submitted_at,
+            Application.due_at,
+            Application.clock_paused_at,
+            RegistryEntry.number,
+            Account.email,
+        )
+        .outerjoin(RegistryEntry, RegistryEntry.application_id == Application.id)
+        .outerjoin(Assignment, Assignment.application_id == Application.id)
+        .outerjoin(Account, Account.id == Assignment.staff_account_id)
+        .where(*where)
+        .order_by(
+            Application.due_at.is_(None),
+            Application.due_at,
+            Application.submitted_at,
+            Application.id,
+        )
+        .limit(PAGE_SIZE)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+    )
+    found = []
+    for reference, slug, status, submitted_at, due_at, paused_at, number, assignee in rows:
+        procedure = by_slug[slug]
+        state = procedure.workflow.states.get(status)
+        found.append(
+            Row(
+                reference=reference,
+                number=number,
+                procedure=procedure,
+                status=state.staff(lang) if state else status,
+                submitted_at=submitted_at,
+                due_at=due_at,
+                paused=paused_at is not None,
+                overdue=due_at is not None
+                and paused_at is None
+                and status in opened
+                and due_at < now,
+                assignee=assignee,
+            )
+        )
+    return found, total or 0, overdue_count
+
+
+def locate(staff: Staff, reference: str) -> tuple[int, int | None] | None:
+    """(application id, owner's account id) of the agency's submitted case, reading no
+    citizen data; None when there is no such case in this agency (the view answers 404)."""
+    slugs = [p.slug for p in agency_procedures(staff.agency)]
+    found = db.session.execute(
+        select(Application.id, Application.account_id).where(
+            Application.reference == reference,
+            Application.procedure_slug.in_(slugs),
+            Application.status != DRAFT,
+        )
+    ).first()
+    return (found[0], found[1]) if found else None
+
+
+@dataclass(frozen=True)
+class StaffCase:
+    application: Application
+    procedure: Procedure
+    state: State
+    holder_id: int | None
+    holder: str | None
+    #: The applicant's record as staff read it (empty once the account is closed).
+    citizen: list[my_data.Row]
+    documents: list[IssuedDocument]
+
+    @property
+    def reference(self) -> str:
+        return self.application.reference
+
+    @property
+    def paused(self) -> bool:
+        return self.application.clock_paused_at is not None
+
+    def days_left(self, now: datetime | None = None) -> int | None:
+        due = self.application.due_at
+        if due is None or self.state.clock == "stopped":
+            return None
+        start = self.application.clock_paused_at or now or utcnow()
+        return (due - start).days
+
+    def targets(self, by: str = "staff") -> list[str]:
+        """The states staff may move the case to from where it is."""
+        return [
+            t.target
+            for t in self.procedure.workflow.transitions
+            if t.source == self.application.status and t.by == by
+        ]
+
+    @property
+    def decided(self) -> str | None:
+        """The resolution reached, if the case has one (even once closed)."""
+        for event in reversed(self.application.events):
+            if event.to_state in decisions.OUTCOMES:
+                return event.to_state
+        return None
+
+
+def load(application_id: int) -> StaffCase:
+    """The whole case; only once its reading has been recorded (the guard checks)."""
+    application = db.session.scalar(
+        select(Application)
+        .where(Application.id == application_id)
+        .options(
+            selectinload(Application.registry_entry),
+            selectinload(Application.snapshot),
+            selectinload(Application.events),
+            selectinload(Application.files),
+        )
+    )
+    assert application is not None  # noqa: S101 - located just before
+    procedure = catalogue.from_snapshot(application.snapshot)
+    holder = db.session.execute(
+        select(Assignment.staff_account_id, Account.email)
+        .outerjoin(Account, Account.id == Assignment.staff_account_id)
+        .where(Assignment.application_id == application_id)
+    ).first()
+    owner = db.session.get(Account, application.account_id) if application.account_id else None
+    return StaffCase(
+        application=application,
+        procedure=procedure,
+        state=procedure.workflow.states[application.status],
+        holder_id=holder[0] if holder else None,
+        holder=holder[1] if holder else None,
+        citizen=my_data.rows(owner) if owner and owner.deleted_at is None else [],
+        documents=[
+            d for d in documents.for_account(owner.id, application.id) if d.kind != "receipt"
+        ]
+        if owner
+        else [],
+    )
+
+
+def _internal(application_id: int, staff: Staff, kind: str, reason: str) -> TimelineEvent:
+    event = TimelineEvent(
+        application_id=application_id,
+        kind=kind,
+        actor="staff",
+        actor_account_id=staff.account_id,
+        reason=reason or None,
+        visible_to_citizen=False,
+    )
+    db.session.add(event)
+    return event
+
+
+def claim(staff: Staff, application_id: int) -> bool:
+    """Take an unassigned case; False when someone holds it already. The caller commits."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                Assignment(
+                    application_id=application_id,
+                    staff_account_id=staff.account_id,
+                    assigned_by_account_id=staff.account_id,
+                )
+            )
+    except IntegrityError:
+        held = db.session.get(Assignment, application_id)
+        if held is None or held.staff_account_id is not None:
+            return False
+        held.staff_account_id = staff.account_id
+        held.assigned_by_account_id = staff.account_id
+        held.assigned_at = utcnow()
+    _internal(application_id, staff, "claimed", "")
+    return True
+
+
+def assign(staff: Staff, application_id: int, to_account_id: int) -> str:
+    """A supervisor gives the case to a colleague of the same agency; returns their email.
+    Raises ValueError for anyone else. The caller commits."""
+    emails = {one: email for one, email, _role in colleagues(staff.agency)}
+    if to_account_id not in emails:
+        raise ValueError("not a member of this agency")
+    held = db.session.get(Assignment, application_id)
+    if held is None:
+        held = Assignment(application_id=application_id)
+        db.session.add(held)
+    held.staff_account_id = to_account_id
+    held.assigned_by_account_id = staff.account_id
+    held.assigned_at = utcnow()
+    _internal(application_id, staff, "assigned", emails[to_account_id])
+    return emails[to_account_id]
+
+
+def check_holder(staff: Staff, case: StaffCase) -> None:
+    if case.holder_id != staff.account_id and not staff.may("supervisor"):
+        raise NotHolderError(case.reference)
+
+
+def add_note(staff: Staff, case: StaffCase, text: str) -> None:
+    """An internal note: staff read it on the case; the citizen never does."""
+    _internal(case.application.id, staff, "internal_note", text)
+
+
+def start_review(staff: Staff, case: StaffCase) -> None:
+    check_holder(staff, case)
+    workflow.change_state(case.application, case.procedure, "in_review", "staff", staff.account_id)
+
+
+def request_information(staff: Staff, case: StaffCase, message: str) -> None:
+    check_holder(staff, case)
+    workflow.request_information(case.application, case.procedure, message, staff.account_id)
+
+
+def decide(staff: Staff, case: StaffCase, outcome: str, ground: str, extra: str) -> str:
+    """Resolve the case with grounds in the citizen's language; returns those grounds."""
+    check_holder(staff, case)
+    if outcome not in decisions.GROUNDS or ground not in decisions.GROUNDS[outcome]:
+        raise ValueError(f"unknown outcome or grounds {outcome!r} {ground!r}")
+    text = decisions.grounds_text(outcome, ground, extra, case.application.language)
+    workflow.change_state(
+        case.application,
+        case.procedure,
+        outcome,
+        "staff",
+        staff.account_id,
+        reason=text,
+        kind="decided",
+    )
+    return text
+
+
+def issue_document(staff: Staff, case: StaffCase, kind: str) -> IssuedDocument:
+    """The resolution (either outcome) or, for an approval, a certificate."""
+    check_holder(staff, case)
+    decided = case.decided
+    if decided is None or (kind == "certificate" and decided != decisions.FAVOURABLE):
+        raise ValueError("nothing decided that this document could state")
+    decision = next(e for e in reversed(case.application.events) if e.to_state == decided)
+    title, body = decisions.document_texts(
+        case.application, case.procedure, kind, decision.reason or "", decision.at
+    )
+    return documents.issue(case.application, kind, title, body)
+
+
+def close(staff: Staff, case: StaffCase, reason: str) -> None:
+    check_holder(staff, case)
+    workflow.change_state(
+        case.application, case.procedure, "closed", "staff", staff.account_id, reason=reason
+    )
+
+
+def actor_names(events: list[TimelineEvent]) -> dict[int, str]:
+    """Staff emails for the timeline's staff events (colleagues see who did what)."""
+    ids = {e.actor_account_id for e in events if e.actor == "staff" and e.actor_account_id}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Account.id, Account.email).where(Account.id.in_(ids)))
+    return {one: email for one, email in rows}
+
+
+def timeline_kinds() -> dict[str, Any]:
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "submitted": _l("Application sent"),
+        "information_requested": _l("Information requested from the applicant"),
+        "information_provided": _l("The applicant answered"),
+        "receipt_emailed": _l("Receipt emailed"),
+        "notification_opened": _l("The applicant opened the formal notification"),
+        "internal_note": _l("Internal note"),
+        "claimed": _l("Case claimed"),
+        "assigned": _l("Case assigned"),
+        "decided": _l("Decision"),
+    }

@@ -1,0 +1,88 @@
+"""The back office's forms. Messages are lazy strings, in GOV.UK's "say what to do" style."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from portal.audit import PURPOSES
+from portal.backoffice import decisions
+
+MESSAGE_MAX = 5000
+DETAIL_MAX = 500
+
+
+def _too_long(limit: int) -> Length:
+    return Length(max=limit, message=_l("Write no more than %(max)s characters", max=limit))
+
+
+class PurposeForm(FlaskForm):
+    purpose = RadioField(
+        _l("Why are you opening this case?"),
+        choices=[SelectChoice(key, text) for key, text in PURPOSES.items()],
+        validators=[InputRequired(_l("Select why you are opening this case"))],
+    )
+    detail = TextAreaField(_l("In your own words"), validators=[_too_long(DETAIL_MAX)])
+
+    def validate_detail(self, field: TextAreaField) -> None:
+        if self.purpose.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why you are opening this case"))
+
+
+class RequestForm(FlaskForm):
+    message = TextAreaField(
+        _l("What do you need from the applicant?"),
+        validators=[
+            DataRequired(_l("Write what the applicant must send or correct")),
+            _too_long(MESSAGE_MAX),
+        ],
+    )
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        _l("Internal note"),
+        validators=[DataRequired(_l("Write the note")), _too_long(MESSAGE_MAX)],
+    )
+
+
+class DecideForm(FlaskForm):
+    outcome = RadioField(
+        _l("Decision"),
+        choices=[SelectChoice(key, text) for key, text in decisions.OUTCOMES.items()],
+        validators=[InputRequired(_l("Select the decision"))],
+    )
+    ground = RadioField(
+        _l("Grounds"),
+        choices=[
+            SelectChoice(key, text)
+            for grounds in decisions.GROUNDS.values()
+            for key, text in grounds.items()
+        ],
+        validators=[InputRequired(_l("Select the grounds for the decision"))],
+    )
+    extra = TextAreaField(_l("More about the grounds"), validators=[_too_long(MESSAGE_MAX)])
+
+    def validate_ground(self, field: RadioField) -> None:
+        outcome = self.outcome.data
+        if outcome in decisions.GROUNDS and field.data not in decisions.GROUNDS[outcome]:
+            raise ValidationError(_l("Select grounds that match the decision"))
+
+
+class CloseForm(FlaskForm):
+    reason = TextAreaField(_l("Why are you closing the case?"), validators=[_too_long(DETAIL_MAX)])
+
+
+class AssignForm(FlaskForm):
+    #: Choices are the agency's staff, set by the view; anything else is "select someone".
+    to = SelectField(
+        _l("Assign to"),
+        validate_choice=False,
+        validators=[InputRequired(_l("Select who will handle the case"))],
+    )
+
+    def validate_to(self, field: SelectField) -> None:
+        if field.data not in {str(value) for value, _text in field.choices or []}:
+            raise ValidationError(_l("Select who will handle the case"))

@@ -1,0 +1,401 @@
+"""The back office's pages: thin views over ``cases``, ``access`` and ``staff``.
+
+Cases of another agency, and every staff page for someone who is not staff, answer 404
+(the page does not exist for them); a caseworker trying a supervisor's action gets 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from identity import signin
+from portal import audit
+from portal.audit import PURPOSES, DataAccess
+from portal.backoffice import access, blueprint, cases, forms, staff
+from portal.extensions import db, limiter
+from portal.folder import my_data
+from portal.folder.views import page_count, page_number
+from procedures import receipts, uploads, workflow
+from procedures.models import ApplicationFile
+from procedures.views import current_lang
+
+audit.guard(blueprint)  # before the staff check below, so the audit scope is open first
+
+
+def language_name(code: str) -> str:
+    """The applicant's language named in the staff member's ("catalán" to a Spanish reader)."""
+    try:
+        return Locale.parse(code).get_language_name(str(get_locale())) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def is_staff() -> bool:
+    """For the layout's header link: only staff see the way in."""
+    if not current_user or not current_user.is_authenticated:
+        return False
+    if "is_staff" not in g:
+        g.is_staff = staff.membership(current_user.id) is not None
+    return bool(g.is_staff)
+
+
+@blueprint.before_request
+def _staff_only() -> str | Response | None:
+    if not current_user.is_authenticated:
+        return signin.login_manager.unauthorized()
+    member = staff.membership(current_user.id)
+    if member is None:
+        abort(404)
+    if not staff.session_strong_enough(member, signin.current_session()):
+        page = render_template("backoffice/second_factor.html", member=member)
+        return page, 403  # type: ignore[return-value]
+    g.staff = staff.Staff(member, current_user._get_current_object())
+    return None
+
+
+def _filters() -> cases.Filters:
+    args = request.args
+    assigned = args.get("assigned", "all")
+    return cases.Filters(
+        procedure=args.get("procedure", ""),
+        state=args.get("state", "open") or "open",
+        assigned=assigned if assigned in cases.ASSIGNED else "all",
+        overdue=args.get("overdue") == "1",
+        waiting=args.get("waiting") == "1",
+    )
+
+
+@blueprint.get("/")
+def inbox() -> str:
+    me = staff.current()
+    lang = current_lang()
+    filters = _filters()
+    page = page_number()
+    rows, total, overdue = cases.inbox(me, filters, lang, page)
+    pages = page_count(total, cases.PAGE_SIZE, page)
+    procedures = cases.agency_procedures(me.agency)
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "backoffice/inbox.html",
+        me=me,
+        rows=rows,
+        total=total,
+        overdue=overdue,
+        filters=filters,
+        procedures=sorted(procedures, key=lambda p: p.text(lang).title),
+        states=cases.states_of(procedures, lang),
+        page=page,
+        pages=pages,
+        query=query,
+    )
+
+
+def _located(reference: str) -> tuple[int, int | None]:
+    found = cases.locate(staff.current(), reference)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _granted(reference: str) -> tuple[cases.StaffCase, DataAccess] | Response:
+    """The case, once this staff member has said why they open it; else the purpose page."""
+    application_id, owner = _located(reference)
+    grant = access.current_grant(staff.current(), owner or 0, reference)
+    if grant is None:
+        return redirect(url_for(".open_case", reference=reference, next=request.path))
+    return cases.load(application_id), grant
+
+
+def _back(reference: str) -> Response:
+    return redirect(url_for(".case", reference=reference))
+
+
+@blueprint.post("/cases/<reference>/claim")
+@limiter.limit("60 per minute")
+def claim(reference: str) -> Response:
+    application_id, _owner = _located(reference)
+    if cases.claim(staff.current(), application_id):
+        db.session.commit()
+        flash(_("The case %(reference)s is yours.", reference=reference), "success")
+    else:
+        db.session.rollback()
+        flash(
+            _("Someone else took the case %(reference)s first.", reference=reference), "important"
+        )
+    target = request.form.get("next")
+    return redirect(signin.safe_next(target) or url_for(".case", reference=reference))
+
+
+@blueprint.route("/cases/<reference>/open", methods=["GET", "POST"])
+def open_case(reference: str) -> str | Response:
+    _application_id, owner = _located(reference)
+    form = forms.PurposeForm()
+    target = signin.safe_next(request.values.get("next")) or url_for(".case", reference=reference)
+    if form.validate_on_submit():
+        access.open_case(
+            staff.current(), owner or 0, reference, form.purpose.data, form.detail.data
+        )
+        db.session.commit()
+        return redirect(target)
+    return render_template("backoffice/open.html", form=form, reference=reference, target=target)
+
+
+def _events(found: cases.StaffCase, lang: str) -> list[dict[str, Any]]:
+    kinds = cases.timeline_kinds()
+    states = found.procedure.workflow.states
+    names = cases.actor_names(found.application.events)
+    actors = {"citizen": _("Applicant"), "system": _("Portal")}
+    shown = []
+    for event in reversed(found.application.events):
+        title = str(kinds.get(event.kind, ""))
+        if event.to_state in states:
+            status = _("Status: %(status)s", status=states[event.to_state].staff(lang))
+            title = f"{title} · {status}" if title else status
+        if not event.visible_to_citizen:
+            title = _("%(title)s (not shown to the applicant)", title=title or event.kind)
+        actor = (
+            names.get(event.actor_account_id or 0, _("Staff"))
+            if event.actor == "staff"
+            else actors.get(event.actor, event.actor)
+        )
+        shown.append(
+            {
+                "title": title or event.kind,
+                "datetime": event.at.isoformat(),
+                "time_text": format_datetime(event.at, "medium"),
+                "actor": actor,
+                "body": event.reason,
+            }
+        )
+    return shown
+
+
+@blueprint.get("/cases/<reference>")
+def case(reference: str) -> str | Response:
+    granted = _granted(reference)
+    if isinstance(granted, Response):
+        return granted
+    found, grant = granted
+    lang = current_lang()
+    return render_template(
+        "backoffice/case.html",
+        me=staff.current(),
+        case=found,
+        grant=grant,
+        events=_events(found, lang),
+        request_open=workflow.open_request(found.application, found.procedure),
+        language_name=language_name(found.application.language),
+        assign_form=_assign_form(),
+        record_rows=_record_rows(found),
+        answers=receipts.answer_rows(
+            found.application, found.procedure, found.application.answers, lang
+        ),
+        files=found.application.files,
+        grant_purpose=grant.purpose_detail or PURPOSES.get(grant.purpose, grant.purpose),
+        hold=access.HOLD,
+    )
+
+
+def _record_rows(found: cases.StaffCase) -> list[dict[str, Any]]:
+    """The applicant's record, each value with where it came from and when."""
+    rows = []
+    for row in found.citizen:
+        value: Any = row.value or _("Not held")
+        if row.attribute is not None:
+            value = Markup('{}<span class="hint">{}</span>').format(
+                row.value, my_data.source_text(row.attribute)
+            )
+        rows.append({"key": row.label, "value": value})
+    return rows
+
+
+def _assign_form() -> forms.AssignForm:
+    form = forms.AssignForm()
+    form.to.choices = [("", _("Select someone"))] + [
+        (str(one), email) for one, email, _role in staff.colleagues(staff.current().agency)
+    ]
+    return form
+
+
+@blueprint.get("/cases/<reference>/files/<int:file_id>")
+@limiter.limit("60 per minute")
+def download(reference: str, file_id: int) -> Response:
+    granted = _granted(reference)
+    if isinstance(granted, Response):
+        return granted
+    found, grant = granted
+    stored = db.session.get(ApplicationFile, file_id)
+    if stored is None or stored.application_id != found.application.id:
+        abort(404)
+    access.open_file(staff.current(), grant)
+    db.session.commit()
+    return send_file(
+        uploads.path_of(stored),
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.original_name,
+    )
+
+
+def _holding(found: cases.StaffCase) -> None:
+    try:
+        cases.check_holder(staff.current(), found)
+    except cases.NotHolderError:
+        abort(403)
+
+
+def _step(reference: str, template: str, form: Any, act: Any, done: str) -> str | Response:
+    """A page with one form that acts on the case: shown, then (valid) done and back."""
+    granted = _granted(reference)
+    if isinstance(granted, Response):
+        return granted
+    found, _grant = granted
+    _holding(found)
+    if form.validate_on_submit():
+        try:
+            act(found, form)
+        except workflow.TransitionRefusedError:
+            db.session.rollback()
+            flash(
+                _("The case has moved on since you opened this page. Check it again."), "important"
+            )
+            return _back(reference)
+        db.session.commit()
+        flash(done, "success")
+        return _back(reference)
+    return render_template(
+        template,
+        me=staff.current(),
+        case=found,
+        form=form,
+        language_name=language_name(found.application.language),
+    )
+
+
+@blueprint.route("/cases/<reference>/request", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def request_information(reference: str) -> str | Response:
+    return _step(
+        reference,
+        "backoffice/request.html",
+        forms.RequestForm(),
+        lambda found, form: cases.request_information(
+            staff.current(), found, form.message.data.strip()
+        ),
+        _("We asked the applicant for information. The legal clock is paused."),
+    )
+
+
+@blueprint.route("/cases/<reference>/note", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def note(reference: str) -> str | Response:
+    granted = _granted(reference)
+    if isinstance(granted, Response):
+        return granted
+    found, _grant = granted
+    form = forms.NoteForm()
+    if form.validate_on_submit():
+        cases.add_note(staff.current(), found, form.text.data.strip())
+        db.session.commit()
+        flash(_("Note added. The applicant does not see it."), "success")
+        return _back(reference)
+    return render_template("backoffice/note.html", me=staff.current(), case=found, form=form)
+
+
+@blueprint.route("/cases/<reference>/decide", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def decide(reference: str) -> str | Response:
+    return _step(
+        reference,
+        "backoffice/decide.html",
+        forms.DecideForm(),
+        lambda found, form: cases.decide(
+            staff.current(), found, form.outcome.data, form.ground.data, form.extra.data or ""
+        ),
+        _("Decision recorded. The applicant has been notified."),
+    )
+
+
+@blueprint.route("/cases/<reference>/close", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def close(reference: str) -> str | Response:
+    return _step(
+        reference,
+        "backoffice/close.html",
+        forms.CloseForm(),
+        lambda found, form: cases.close(staff.current(), found, (form.reason.data or "").strip()),
+        _("The case is closed."),
+    )
+
+
+@blueprint.post("/cases/<reference>/review")
+@limiter.limit("60 per minute")
+def start_review(reference: str) -> Response:
+    granted = _granted(reference)
+    if isinstance(granted, Response):
+        return granted
+    found, _grant = granted
+    _holding(found)
+    try:
+        cases.start_review(staff.current(), found)
+    except workflow.TransitionRefusedError:
+        db.session.rollback()
+        flash(_("The case has moved on since you opened this page. Check it again."), "important")
+        return _back(reference)
+    db.session.commit()
+    flash(_("The case is in review."), "success")
+    return _back(reference)
+
+
+@blueprint.post("/cases/<reference>/documents")
+@limiter.limit("20 per minute")
+def issue(reference: str) -> Response:
+    granted = _granted(reference)
+    if isinstance(granted, Response):
+        return granted
+    found, _grant = granted
+    _holding(found)
+    kind = request.form.get("kind", "")
+    if kind not in ("certificate", "resolution"):
+        abort(400)
+    try:
+        cases.issue_document(staff.current(), found, kind)
+    except ValueError:
+        db.session.rollback()
+        flash(_("That document cannot be issued for this case."), "important")
+        return _back(reference)
+    db.session.commit()
+    flash(_("Document issued. The applicant has it in their folder."), "success")
+    return _back(reference)
+
+
+@blueprint.post("/cases/<reference>/assign")
+@limiter.limit("60 per minute")
+def assign(reference: str) -> str | Response:
+    me = staff.current()
+    if not me.may("supervisor"):
+        abort(403)
+    application_id, _owner = _located(reference)
+    form = _assign_form()
+    if not form.validate_on_submit():
+        flash(
+            str(form.to.errors[0]) if form.to.errors else _("Select who will handle the case"),
+            "error",
+        )
+        return redirect(url_for(".inbox"))
+    email = cases.assign(me, application_id, int(form.to.data))
+    db.session.commit()
+    flash(
+        _("The case %(reference)s is now with %(email)s.", reference=reference, email=email),
+        "success",
+    )
+    target = signin.safe_next(request.form.get("next"))
+    return redirect(target or url_for(".inbox"))

@@ -1,0 +1,220 @@
+"""The back office, as caseworkers and supervisors use it: the inbox, opening a case with a
+purpose the citizen then reads, and a case's whole life from submission to certificate.
+And, as a citizen or staff of another agency, reaching none of it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from portal.audit import DataAccess
+from portal.backoffice.models import Assignment
+from portal.extensions import db
+from procedures import applications, catalogue, samples
+from procedures.models import Application, IssuedDocument, TimelineEvent
+from tests.support.citizen import Citizen
+from tests.support.everything import busy
+from tests.support.forms import csrf_token
+from tests.support.staff import staff_member
+
+pytestmark = pytest.mark.database
+
+
+def _post(person: Citizen, url: str, data: dict[str, object], form_url: str | None = None):
+    token = csrf_token(person.client, form_url or url)
+    return person.client.post(
+        url,
+        data={"csrf_token": token, **data},
+        headers={"Referer": f"https://localhost{form_url or url}"},
+    )
+
+
+def _apply(site: Flask, citizen: Citizen, slug: str = "change-of-address") -> str:
+    with site.test_request_context(f"/{citizen.lang}/"):
+        procedure = catalogue.get(slug)
+        application = applications.start(citizen.account(), procedure, citizen.lang)
+        samples.fill(application, procedure)
+        applications.submit(application, procedure)
+        db.session.commit()
+        return application.reference
+
+
+def _accesses(site: Flask, reference: str) -> list[DataAccess]:
+    with site.app_context():
+        rows = list(
+            db.session.scalars(
+                select(DataAccess).where(DataAccess.reference == reference).order_by(DataAccess.id)
+            )
+        )
+        db.session.expunge_all()
+        return rows
+
+
+def _staff_reads(site: Flask, reference: str) -> list[DataAccess]:
+    """The reads of staff signed in here (demo.busy's history has one of its own)."""
+    return [row for row in _accesses(site, reference) if row.viewer_account_id is not None]
+
+
+def _open(person: Citizen, reference: str, purpose: str = "case_handling", detail: str = ""):
+    url = f"/en/staff/cases/{reference}/open"
+    return _post(person, url, {"purpose": purpose, "detail": detail})
+
+
+def test_a_case_from_the_inbox_to_a_verified_certificate(site) -> None:
+    citizen = Citizen(site, site.test_client(), "lucia@example.es", lang="ca")
+    citizen.register()
+    reference = _apply(site, citizen)
+    worker = staff_member(site, "marta@villanueva.example")
+
+    inbox = worker.text("/en/staff/")
+    assert reference in inbox and "No one yet" in inbox
+    assert _post(worker, f"/en/staff/cases/{reference}/claim", {}, "/en/staff/").status_code == 302
+    assert "marta@villanueva.example" in worker.text("/en/staff/?assigned=mine")
+
+    # Opening the case asks why; the answer is what the citizen reads.
+    asked = worker.client.get(f"/en/staff/cases/{reference}")
+    assert asked.status_code == 302 and "/open" in asked.headers["Location"]
+    assert _accesses(site, reference) == []
+    empty = _open(worker, reference, purpose="")
+    assert empty.status_code == 200 and "Select why you are opening this case" in empty.text
+    assert _open(worker, reference).status_code == 302
+    case = worker.text(f"/en/staff/cases/{reference}")
+    assert "Catalan" in case  # the applicant's language, named in the staff member's
+    assert len(_accesses(site, reference)) == 1  # later pages of the same sitting reuse it
+
+    # Ask for information: the clock pauses, the citizen is told in their folder.
+    _post(worker, f"/en/staff/cases/{reference}/review", {}, f"/en/staff/cases/{reference}")
+    request_url = f"/en/staff/cases/{reference}/request"
+    assert "Write what the applicant must send" in _post(worker, request_url, {"message": " "}).text
+    assert _post(worker, request_url, {"message": "Envieu el contracte signat."}).status_code == 302
+    with site.app_context():
+        application = db.session.scalar(
+            select(Application).where(Application.reference == reference)
+        )
+        assert application.clock_paused_at is not None
+    folder = citizen.client.get(f"/ca/folder/cases/{reference}").get_data(as_text=True)
+    assert "Envieu el contracte signat." in folder
+
+    # An internal note never reaches the citizen.
+    note_url = f"/en/staff/cases/{reference}/note"
+    assert _post(worker, note_url, {"text": "Llamó por teléfono"}).status_code == 302
+    assert "Llamó por teléfono" in worker.text(f"/en/staff/cases/{reference}")
+    assert "Llamó" not in citizen.client.get(f"/ca/folder/cases/{reference}").text
+
+    # The citizen answers; the case comes back and the clock runs again.
+    answer_url = f"/ca/folder/cases/{reference}/answer"
+    assert _post(citizen, answer_url, {"message": "Adjunt."}).status_code == 302
+    with site.app_context():
+        application = db.session.scalar(
+            select(Application).where(Application.reference == reference)
+        )
+        assert application.clock_paused_at is None
+
+    decide_url = f"/en/staff/cases/{reference}/decide"
+    mismatched = _post(
+        worker, decide_url, {"outcome": "resolved_favourable", "ground": "out_of_time"}
+    )
+    assert "Select grounds that match the decision" in mismatched.text
+    decided = _post(
+        worker,
+        decide_url,
+        {"outcome": "resolved_favourable", "ground": "meets_requirements", "extra": "Tot bé."},
+    )
+    assert decided.status_code == 302
+    case_url = f"/en/staff/cases/{reference}"
+    issued = _post(
+        worker, f"/en/staff/cases/{reference}/documents", {"kind": "certificate"}, case_url
+    )
+    assert issued.status_code == 302
+    with site.app_context():
+        document = db.session.scalar(
+            select(IssuedDocument).where(IssuedDocument.kind == "certificate")
+        )
+        assert document.language == "ca"
+        csv = document.csv
+    # Anyone holding the paper checks it, signed out.
+    verified = site.test_client().get(f"/en/verify/?code={csv}")
+    assert verified.status_code == 200 and "Certificate" in verified.text
+
+    assert _post(worker, f"/en/staff/cases/{reference}/close", {"reason": ""}).status_code == 302
+    assert "Closed" in worker.text(case_url)
+
+    # The citizen reads the decision's grounds in Catalan, and who opened the case and why.
+    folder = citizen.client.get(f"/ca/folder/cases/{reference}").text
+    assert "Tot bé." in folder
+    citizen.lang = "en"
+    uses = citizen.text("/en/folder/data-use?by=staff")
+    assert "Villanueva City Council · Padrón · Caseworker" in uses
+    assert "To handle your application" in uses
+
+
+def test_every_opening_is_one_row_and_each_file_is_another(site) -> None:
+    citizen = Citizen(site, site.test_client(), "ana@example.es")
+    history = busy(citizen)
+    worker = staff_member(site, "pablo@villanueva.example", role="supervisor")
+    _open(worker, history.waiting, purpose="other", detail="")
+    assert _staff_reads(site, history.waiting) == []  # "other" needs words
+    _open(worker, history.waiting, purpose="other", detail="Checking a complaint")
+    page = worker.client.get(f"/en/staff/cases/{history.waiting}").text
+    files = re.findall(rf"/en/staff/cases/{history.waiting}/files/(\d+)", page)
+    assert files
+    with worker.client.get(f"/en/staff/cases/{history.waiting}/files/{files[0]}") as download:
+        assert download.status_code == 200
+    assert [(row.what, row.purpose_detail) for row in _staff_reads(site, history.waiting)] == [
+        ("case", "Checking a complaint"),
+        ("file", "Checking a complaint"),
+    ]
+
+
+def test_no_one_outside_the_agency_reaches_a_case(site) -> None:
+    citizen = Citizen(site, site.test_client(), "ana@example.es")
+    history = busy(citizen)
+    other = staff_member(site, "luis@hacienda.example", agency="tax-office", unit="Recaudación")
+    worker = staff_member(site, "marta@villanueva.example")
+    # A citizen finds no staff pages at all.
+    for url in ("/en/staff/", f"/en/staff/cases/{history.waiting}"):
+        assert citizen.client.get(url).status_code == 404
+    # Staff of another agency do not see the council's case.
+    assert history.waiting not in other.text("/en/staff/")
+    assert other.client.get(f"/en/staff/cases/{history.waiting}/open").status_code == 404
+    # A caseworker cannot give cases out.
+    with site.app_context():
+        marta = worker.account().id
+    assign = _post(
+        worker, f"/en/staff/cases/{history.waiting}/assign", {"to": str(marta)}, "/en/staff/"
+    )
+    assert assign.status_code == 403
+    with site.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_staff_without_a_second_factor_in_this_session_are_stopped(site) -> None:
+    worker = staff_member(site, "marta@villanueva.example")
+    worker.sign_out()
+    assert worker.sign_in_password().headers["Location"].endswith("/sign-in/code")
+    # Half-signed-in is not signed in.
+    assert worker.client.get("/en/staff/").status_code == 302
+
+
+def test_a_caseworker_acts_only_on_cases_they_hold(site) -> None:
+    citizen = Citizen(site, site.test_client(), "ana@example.es")
+    history = busy(citizen)
+    holder = staff_member(site, "marta@villanueva.example")
+    colleague = staff_member(site, "pedro@villanueva.example")
+    _post(holder, f"/en/staff/cases/{history.waiting}/claim", {}, "/en/staff/")
+    _open(colleague, history.waiting)
+    refused = _post(
+        colleague,
+        f"/en/staff/cases/{history.waiting}/request",
+        {"message": "x"},
+        f"/en/staff/cases/{history.waiting}/note",
+    )
+    assert refused.status_code == 403
+    with site.app_context():
+        events = db.session.scalar(
+            select(func.count()).select_from(TimelineEvent).where(TimelineEvent.kind == "claimed")
+        )
+        assert events == 1
