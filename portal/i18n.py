@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import get_locale
@@ -107,21 +108,25 @@ def root() -> Response:
 def alternate_urls() -> list[tuple[Language, str]]:
     """This page's URL in every language, for ``hreflang`` links and the switcher.
 
-    A routed GET page is rebuilt with another ``lang`` (query kept, except
-    ``url_for``'s own ``_``-prefixed options, which would let a query string
-    ask for an absolute URL built from the Host header). A page with no route
-    (a 404) swaps the language segment of its path.
+    A routed GET page is rebuilt with another ``lang`` and its query string
+    appended (less ``_``-prefixed keys, which mean nothing here). The query never
+    goes through ``url_for``'s keywords: there ``_external`` would let a query ask
+    for an absolute URL built from the Host header, and ``?endpoint=`` collided
+    with ``url_for``'s own first argument, failing every page (and its error page)
+    asked for with it. A page with no
+    route (a 404) swaps the language segment of its path.
     """
     rule = request.url_rule
     routed = rule is not None and "lang" in rule.arguments and "GET" in (rule.methods or ())
     first, _, rest = request.path.lstrip("/").partition("/")
     in_language = first in LANGUAGES
-    query = {key: value for key, value in request.args.items() if not key.startswith("_")}
+    kept = [(k, v) for k, v in request.args.items(multi=True) if not k.startswith("_")]
+    query = f"?{urlencode(kept)}" if kept else ""
     urls = []
     for language in LANGUAGES.values():
         if rule is not None and routed:
-            values = {**query, **(request.view_args or {}), "lang": language.code}
-            url = url_for(rule.endpoint, **values)
+            values = {**(request.view_args or {}), "lang": language.code}
+            url = url_for(rule.endpoint, **values) + query
         elif in_language:
             url = f"/{language.code}/{rest}"
         else:

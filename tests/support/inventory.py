@@ -275,6 +275,36 @@ INVENTORY += [
     Page("verify.download", {"code": "certificate"}, state="folder", kind="file"),
 ]
 
+# The back office: a supervisor holding a busy citizen's case, opened for a purpose
+INVENTORY += [
+    Page("backoffice.inbox", state="staff"),
+    Page(
+        "backoffice.inbox",
+        {"assigned": "mine", "overdue": "1", "procedure": "change-of-address"},
+        state="staff",
+        name="inbox-none-match",
+    ),
+    Page("backoffice.inbox", state="staff_weak", status=403, name="staff-second-factor"),
+    Page("backoffice.open_case", {"reference": "waiting"}, state="staff", submit_empty=True),
+    Page("backoffice.case", {"reference": "waiting"}, state="staff", name="staff-case-waiting"),
+    Page("backoffice.case", {"reference": "decided"}, state="staff", name="staff-case-decided"),
+    Page(
+        "backoffice.request_information",
+        {"reference": "decided"},
+        state="staff",
+        submit_empty=True,
+    ),
+    Page("backoffice.note", {"reference": "waiting"}, state="staff", submit_empty=True),
+    Page("backoffice.decide", {"reference": "decided"}, state="staff", submit_empty=True),
+    Page("backoffice.close", {"reference": "waiting"}, state="staff"),
+    Page(
+        "backoffice.download",
+        {"reference": "waiting", "file_id": "1"},
+        state="staff",
+        kind="file",
+    ),
+]
+
 HTML_PAGES = [page for page in INVENTORY if page.kind == "html"]
 FORM_PAGES = [page for page in HTML_PAGES if page.submit_empty]
 

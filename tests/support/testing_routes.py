@@ -25,6 +25,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     EmailField,
@@ -197,6 +198,45 @@ def _connect(account: Any, name: str, endpoint: str, values: dict[str, str]) -> 
     return redirect(url_for(endpoint, **values, **query))
 
 
+def _staff(account: Any, name: str, values: dict[str, str]) -> None:
+    """``account`` becomes a supervisor of the agency handling a busy citizen's case (the
+    one waiting for the citizen, or ``decided``), holding it and having opened it for a
+    purpose; ``file_id`` becomes one of its files. ``staff_weak`` is an administrator
+    signed in with an authenticator app, not the passkey or key administrators need."""
+    from identity import accounts
+    from portal.backoffice import access, cases, staff
+    from portal.extensions import db
+    from portal.folder import demo
+    from procedures import catalogue
+    from procedures.models import Application, ApplicationFile
+
+    citizen = accounts.create_account(
+        f"citizen-{secrets.token_hex(6)}@example.es", STATE_PASSWORD, g.lang
+    )
+    accounts.mark_email_verified(citizen)
+    history = demo.busy(citizen, g.lang)
+    reference = history.decided if values.get("reference") == "decided" else history.waiting
+    slug = db.session.scalar(
+        select(Application.procedure_slug).where(Application.reference == reference)
+    )
+    role = "administrator" if name == "staff_weak" else "supervisor"
+    member = staff.make_staff(account, catalogue.get(slug).agency.key, "Registro", role)
+    if name == "staff_weak":
+        return
+    me = staff.Staff(member, account)
+    application_id, _owner = cases.locate(me, reference) or (0, None)
+    cases.claim(me, application_id)
+    access.open_case(me, citizen.id, reference, "case_handling", None)
+    if "reference" in values:
+        values["reference"] = reference
+    if "file_id" in values:
+        values["file_id"] = str(
+            db.session.scalar(
+                select(ApplicationFile.id).where(ApplicationFile.application_id == application_id)
+            )
+        )
+
+
 SIGNED_IN_STATES = (
     "signed_in",
     "draft",
@@ -205,6 +245,8 @@ SIGNED_IN_STATES = (
     "connect",
     "connected",
     "folder",
+    "staff",
+    "staff_weak",
 )
 
 
@@ -257,6 +299,8 @@ def state(name: str) -> Response:
         values["reference"] = _appointment(account, values)
     elif name == "folder":
         _folder(account, values)
+    elif name in ("staff", "staff_weak"):
+        _staff(account, name, values)
     elif name in ("connect", "connected"):
         return _connect(account, name, endpoint, values)
     elif name == "pending":

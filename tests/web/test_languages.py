@@ -110,3 +110,12 @@ def test_the_switcher_keeps_the_query_but_not_url_building_options(client) -> No
     document = parse(html)
     link = document.find(".//nav[@class='language-switcher']//a[@hreflang='en']")
     assert link.get("href") == "/en/privacy?q=padron"
+
+
+def test_a_query_named_like_url_fors_own_arguments_is_just_a_query(client) -> None:
+    response = client.get("/es/privacy?endpoint=pages.home&values=1")
+    assert response.status_code == 200
+    link = parse(response.get_data(as_text=True)).find(
+        ".//nav[@class='language-switcher']//a[@hreflang='en']"
+    )
+    assert link.get("href") == "/en/privacy?endpoint=pages.home&values=1"
