@@ -12,12 +12,14 @@ blueprint = Blueprint("backoffice", __name__, url_prefix="/<lang:lang>/staff")
 
 
 def init_app(app: Flask) -> None:
+    from identity import signals as identity_signals
     from portal import audit
     from portal.backoffice import models, staff, views  # noqa: F401 - routes and tables
     from procedures import catalogue
     from procedures.views import current_lang
 
     app.extensions["make_staff"] = staff.make_staff
+    identity_signals.account_closing.connect(staff.forget)
     app.register_blueprint(blueprint)
     app.jinja_env.globals.update(
         is_staff=views.is_staff,

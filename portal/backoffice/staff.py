@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from identity import accounts
 from identity.models import Account, AccountSession
@@ -97,6 +97,11 @@ def make_staff(account: Account, agency: str, unit: str, role: str) -> StaffMemb
     member.agency, member.unit, member.role = agency, unit.strip(), role
     member.disabled_at = None
     return member
+
+
+def forget(account: Account, **_: object) -> None:
+    """A closed account is no one's colleague: its membership goes with it."""
+    db.session.execute(delete(StaffMember).where(StaffMember.account_id == account.id))
 
 
 def colleagues(agency: str) -> list[tuple[int, str, str]]:

@@ -13,6 +13,7 @@ from identity.models import AccountSession, utcnow
 from identity.oidc import authorize, clients
 from identity.oidc.models import OidcAuthorizationCode, OidcToken
 from portal import notifications, suggestions
+from portal.backoffice import cases, staff
 from portal.extensions import db
 from portal.folder import demo
 from tests.support.citizen import Citizen
@@ -41,6 +42,13 @@ def give_everything(site: Flask, citizen: Citizen) -> int:
         record.record(account, "phone", "600 123 456", "citizen")
         notifications.set_email_preferences(account.id, {"request"})
         _appointment(account, {})
+        # Citizens may work for an agency too; their case gets a holder and an internal
+        # note, which are the back office's and stay out of their export.
+        member = staff.make_staff(account, "city-council", "Padrón", "caseworker")
+        me = staff.Staff(member, account)
+        waiting = cases.locate(me, history.waiting)
+        assert waiting is not None
+        cases.claim(me, waiting[0])
         registered = clients.create(
             f"Agencia {account.id}", ["https://agency.example/cb"], sector="agency.example"
         )

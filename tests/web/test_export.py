@@ -22,7 +22,9 @@ pytestmark = pytest.mark.database
 
 def _referring_rows(account_id: int) -> dict[str, set[tuple[Any, ...]]]:
     """Every row, in every table, that refers to the account directly or through another
-    row that does: computed from the data, not from the export's own walk."""
+    row that does: computed from the data, not from the export's own walk. What the export
+    declares not the owner's (links naming who acted, the back office's working data,
+    internal notes) is left out here too."""
     rows = {
         table.name: [dict(row) for row in db.session.execute(select(table)).mappings()]
         for table in db.metadata.sorted_tables
@@ -36,11 +38,15 @@ def _referring_rows(account_id: int) -> dict[str, set[tuple[Any, ...]]]:
     while changed:
         changed = False
         for table in db.metadata.sorted_tables:
+            if table.name in export.BACK_OFFICE:
+                continue
             for row in rows[table.name]:
                 key = tuple(row[name] for name in keys[table.name])
-                if key in found.get(table.name, set()):
+                if key in found.get(table.name, set()) or row.get("visible_to_citizen") is False:
                     continue
                 for fk in table.foreign_keys:
+                    if (table.name, fk.parent.name) in export.ACTING:
+                        continue
                     value = row[fk.parent.name]
                     parent = fk.column.table.name
                     if parent != table.name and (value,) in found.get(parent, set()):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from identity.models import Account, AccountSession, CitizenAttribute, Factor
 from identity.oidc.models import OidcConsent, OidcToken
 from portal.audit import DataAccess
+from portal.backoffice.models import StaffMember
 from portal.extensions import db
 from portal.notifications import Notification, NotificationPreference
 from portal.suggestions import DismissedSuggestion
@@ -65,6 +66,7 @@ def test_leaving_keeps_what_the_law_requires_behind_a_pseudonym(site, citizen) -
             Notification,
             NotificationPreference,
             DismissedSuggestion,
+            StaffMember,
         ):
             assert _count(model, account_id=account_id) == 0, model.__name__
         assert _count(Application, account_id=account_id, status=DRAFT) == 0
