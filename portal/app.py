@@ -105,12 +105,13 @@ def configure_blueprints(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     import identity.demo
+    import portal.backoffice.demo
     import portal.folder.demo
     from identity.cli import users
     from identity.oidc.cli import oidc
     from portal.cli import DEMO_LOADERS, demo
 
-    for loader in (identity.demo.load, portal.folder.demo.load):
+    for loader in (identity.demo.load, portal.folder.demo.load, portal.backoffice.demo.load):
         if loader not in DEMO_LOADERS:
             DEMO_LOADERS.append(loader)
     app.cli.add_command(demo)

@@ -39,7 +39,7 @@ class History:
     notification: str
 
 
-def _submitted(account: Account, slug: str, lang: str, when: datetime) -> Application:
+def submitted(account: Account, slug: str, lang: str, when: datetime) -> Application:
     procedure = catalogue.get(slug)
     assert procedure is not None  # noqa: S101 - shipped procedures
     application = applications.start(account, procedure, lang)
@@ -65,7 +65,7 @@ CERTIFICATE_BODY = _l(
 def busy(account: Account, lang: str, now: datetime | None = None) -> History:
     """Give ``account`` a busy history; the caller commits."""
     now = now or utcnow()
-    waiting = _submitted(account, "change-of-address", lang, now - timedelta(days=9))
+    waiting = submitted(account, "change-of-address", lang, now - timedelta(days=9))
     procedure = applications.definition_of(waiting)
     workflow.request_information(
         waiting,
@@ -77,7 +77,7 @@ def busy(account: Account, lang: str, now: datetime | None = None) -> History:
         None,
         now=now - timedelta(days=2),
     )
-    reviewed = _submitted(account, "school-grant", lang, now - timedelta(days=20))
+    reviewed = submitted(account, "school-grant", lang, now - timedelta(days=20))
     workflow.change_state(
         reviewed,
         applications.definition_of(reviewed),
@@ -86,7 +86,7 @@ def busy(account: Account, lang: str, now: datetime | None = None) -> History:
         None,
         now=now - timedelta(days=18),
     )
-    decided = _submitted(account, "tax-clearance-certificate", lang, now - timedelta(days=40))
+    decided = submitted(account, "tax-clearance-certificate", lang, now - timedelta(days=40))
     decided_procedure = applications.definition_of(decided)
     for target in ("in_review", "resolved_favourable"):
         workflow.change_state(

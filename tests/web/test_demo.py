@@ -27,7 +27,24 @@ def test_the_demo_citizen_signs_in_with_the_printed_password_and_app_code(site) 
     assert response.headers["Location"].endswith("/es/account/")
 
 
-def test_demo_data_is_refused_in_production(site) -> None:
-    site.config["PORTAL_ENV"] = "production"
+def test_demo_data_is_refused_in_production(site, monkeypatch) -> None:
+    monkeypatch.setitem(site.config, "PORTAL_ENV", "production")
     result = site.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "production" in result.output
+
+
+def test_the_demo_supervisor_finds_a_sorted_inbox_with_an_overdue_case(site) -> None:
+    from portal.backoffice import demo as staff_demo
+
+    site.config["PORTAL_ENV"] = "development"
+    loaded = site.test_cli_runner().invoke(args=["demo", "load"])
+    assert staff_demo.EMAIL in loaded.output, loaded.output
+    supervisor = Citizen(
+        site, site.test_client(), staff_demo.EMAIL, password=demo.PASSWORD, lang="en"
+    )
+    supervisor.totp_secret = demo.TOTP_SECRET
+    supervisor.sign_in()
+    inbox = supervisor.text("/en/staff/")
+    assert "1 case is past its legal deadline." in inbox
+    listed = inbox.split("the nearest legal deadline first.")[1]
+    assert listed.index("change your address") < listed.index("bulky items")
