@@ -31,6 +31,8 @@ from procedures.models import Application
 class History:
     #: The case waiting for the citizen's answer.
     waiting: str
+    #: The case being reviewed (by the education department).
+    reviewed: str
     #: The decided case, and the CSV of its certificate.
     decided: str
     certificate: str
@@ -137,7 +139,9 @@ def busy(account: Account, lang: str, now: datetime | None = None) -> History:
             Notification.application_id == decided.id, Notification.kind == "document"
         )
     )
-    return History(waiting.reference, decided.reference, certificate.csv, request, notice)
+    return History(
+        waiting.reference, reviewed.reference, decided.reference, certificate.csv, request, notice
+    )
 
 
 def load() -> list[str]:

@@ -200,8 +200,9 @@ def _connect(account: Any, name: str, endpoint: str, values: dict[str, str]) -> 
 
 def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     """``account`` becomes a supervisor of the agency handling a busy citizen's case (the
-    one waiting for the citizen, or ``decided``), holding it and having opened it for a
-    purpose; ``file_id`` becomes one of its files. ``staff_weak`` is an administrator
+    one waiting for the citizen, or the one ``reference`` or ``case`` names: ``decided``
+    or ``reviewed``), holding it; with a ``reference``, having opened it for a purpose
+    too. ``file_id`` becomes one of its files. ``staff_weak`` is an administrator
     signed in with an authenticator app, not the passkey or key administrators need."""
     from identity import accounts
     from portal.backoffice import access, cases, staff
@@ -215,7 +216,10 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     )
     accounts.mark_email_verified(citizen)
     history = demo.busy(citizen, g.lang)
-    reference = history.decided if values.get("reference") == "decided" else history.waiting
+    chosen = values.pop("case", None) or values.get("reference")
+    reference = {"decided": history.decided, "reviewed": history.reviewed}.get(
+        chosen or "", history.waiting
+    )
     slug = db.session.scalar(
         select(Application.procedure_slug).where(Application.reference == reference)
     )
@@ -226,8 +230,8 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     me = staff.Staff(member, account)
     application_id, _owner = cases.locate(me, reference) or (0, None)
     cases.claim(me, application_id)
-    access.open_case(me, citizen.id, reference, "case_handling", None)
     if "reference" in values:
+        access.open_case(me, citizen.id, reference, "case_handling", None)
         values["reference"] = reference
     if "file_id" in values:
         values["file_id"] = str(

@@ -1,0 +1,69 @@
+"""Keyboard only, on a phone-width screen: a caseworker goes from the inbox to a case,
+says why they open it, and records a decision, with Tab, Space and Enter."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.browser.conftest import page_scrolls_sideways, set_viewport
+
+pytestmark = pytest.mark.browser
+
+
+def _press(driver, *keys: str) -> None:
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def _tab_to(driver, matches, limit: int = 80):
+    for _ in range(limit):
+        _press(driver, Keys.TAB)
+        element = driver.switch_to.active_element
+        if matches(element):
+            return element
+    raise AssertionError(f"not reached by Tab on {driver.current_url}")
+
+
+def _value(wanted: str):
+    return lambda element: element.get_attribute("value") == wanted
+
+
+def test_inbox_to_case_to_decision_by_keyboard_at_320_px(driver, live_server) -> None:
+    set_viewport(driver, 320)
+    driver.delete_all_cookies()
+    driver.get(live_server + "/en/_test/state/staff?endpoint=backoffice.inbox&case=reviewed")
+    assert not page_scrolls_sideways(driver)
+    _tab_to(driver, lambda e: "/staff/cases/" in (e.get_attribute("href") or ""))
+    _press(driver, Keys.ENTER)
+
+    # First, why: the citizen will read it.
+    assert "/open" in driver.current_url
+    assert not page_scrolls_sideways(driver)
+    _tab_to(driver, _value("case_handling"))
+    _press(driver, Keys.SPACE)
+    _tab_to(driver, lambda e: e.tag_name == "button" and "button" in e.get_attribute("class"))
+    _press(driver, Keys.ENTER)
+
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Apply for")
+    assert not page_scrolls_sideways(driver)
+    _tab_to(driver, lambda e: (e.get_attribute("href") or "").endswith("/decide"))
+    _press(driver, Keys.ENTER)
+
+    assert driver.current_url.endswith("/decide")
+    _tab_to(driver, _value("resolved_favourable"))
+    _press(driver, Keys.SPACE)
+    _tab_to(driver, _value("meets_requirements"))
+    _press(driver, Keys.SPACE)
+    _tab_to(driver, lambda e: e.tag_name == "textarea")
+    _press(driver, "All documents checked.")
+    _tab_to(driver, lambda e: e.tag_name == "button" and "button" in e.get_attribute("class"))
+    _press(driver, Keys.ENTER)
+
+    banner = driver.find_element(By.CSS_SELECTOR, ".notification-banner--success")
+    assert "Decision recorded" in banner.text
+    main = driver.find_element(By.ID, "main").text
+    assert "Resolved: favourable" in main and "All documents checked." in main
+    assert not page_scrolls_sideways(driver)
+    set_viewport(driver, 1280)
