@@ -152,7 +152,7 @@ def _events(found: cases.StaffCase, lang: str) -> list[dict[str, Any]]:
     kinds = cases.timeline_kinds()
     states = found.procedure.workflow.states
     names = cases.actor_names(found.application.events)
-    actors = {"citizen": _("Applicant"), "system": _("Portal")}
+    actors = {"citizen": _("Applicant"), "system": _("Portal Ciudadano")}
     shown = []
     for event in reversed(found.application.events):
         title = str(kinds.get(event.kind, ""))
@@ -336,45 +336,47 @@ def close(reference: str) -> str | Response:
     )
 
 
-@blueprint.post("/cases/<reference>/review")
-@limiter.limit("60 per minute")
-def start_review(reference: str) -> Response:
+def _button(reference: str, act: Any, done: str, refused: str) -> Response:
+    """A button that acts on the case at once; a refused act changes nothing and says so."""
     granted = _granted(reference)
     if isinstance(granted, Response):
         return granted
     found, _grant = granted
     _holding(found)
     try:
-        cases.start_review(staff.current(), found)
-    except workflow.TransitionRefusedError:
+        act(found)
+    except ValueError:  # TransitionRefusedError too: someone moved the case first
         db.session.rollback()
-        flash(_("The case has moved on since you opened this page. Check it again."), "important")
+        flash(refused, "important")
         return _back(reference)
     db.session.commit()
-    flash(_("The case is in review."), "success")
+    flash(done, "success")
     return _back(reference)
+
+
+@blueprint.post("/cases/<reference>/review")
+@limiter.limit("60 per minute")
+def start_review(reference: str) -> Response:
+    return _button(
+        reference,
+        lambda found: cases.start_review(staff.current(), found),
+        _("The case is in review."),
+        _("The case has moved on since you opened this page. Check it again."),
+    )
 
 
 @blueprint.post("/cases/<reference>/documents")
 @limiter.limit("20 per minute")
 def issue(reference: str) -> Response:
-    granted = _granted(reference)
-    if isinstance(granted, Response):
-        return granted
-    found, _grant = granted
-    _holding(found)
     kind = request.form.get("kind", "")
     if kind not in ("certificate", "resolution"):
         abort(400)
-    try:
-        cases.issue_document(staff.current(), found, kind)
-    except ValueError:
-        db.session.rollback()
-        flash(_("That document cannot be issued for this case."), "important")
-        return _back(reference)
-    db.session.commit()
-    flash(_("Document issued. The applicant has it in their folder."), "success")
-    return _back(reference)
+    return _button(
+        reference,
+        lambda found: cases.issue_document(staff.current(), found, kind),
+        _("Document issued. The applicant has it in their folder."),
+        _("That document cannot be issued for this case."),
+    )
 
 
 @blueprint.post("/cases/<reference>/assign")
@@ -386,10 +388,7 @@ def assign(reference: str) -> str | Response:
     application_id, _owner = _located(reference)
     form = _assign_form()
     if not form.validate_on_submit():
-        flash(
-            str(form.to.errors[0]) if form.to.errors else _("Select who will handle the case"),
-            "error",
-        )
+        flash(_("Select who will handle the case"), "important")
         return redirect(url_for(".inbox"))
     email = cases.assign(me, application_id, int(form.to.data))
     db.session.commit()

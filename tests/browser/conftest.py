@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -21,6 +21,8 @@ from flask import Flask, url_for
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
@@ -167,3 +169,18 @@ def click_and_wait_for_page(driver: webdriver.Chrome, element: WebElement) -> No
             "return window.__portalOldPage === undefined && document.readyState === 'complete'"
         )
     )
+
+
+def press(driver: webdriver.Chrome, *keys: str) -> None:
+    """Keys as a person presses them, to whatever has the focus."""
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def tab_to(driver: webdriver.Chrome, matches: Callable[[WebElement], bool], limit: int = 80):
+    """Press Tab until the focused element ``matches``; fail if ``limit`` presses do not."""
+    for _ in range(limit):
+        press(driver, Keys.TAB)
+        element = driver.switch_to.active_element
+        if matches(element):
+            return element
+    raise AssertionError(f"not reached by Tab on {driver.current_url}")

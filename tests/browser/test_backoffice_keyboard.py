@@ -4,26 +4,14 @@ says why they open it, and records a decision, with Tab, Space and Enter."""
 from __future__ import annotations
 
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.browser.conftest import page_scrolls_sideways, set_viewport
+from tests.browser.conftest import press as _press
+from tests.browser.conftest import tab_to as _tab_to
 
 pytestmark = pytest.mark.browser
-
-
-def _press(driver, *keys: str) -> None:
-    ActionChains(driver).send_keys(*keys).perform()
-
-
-def _tab_to(driver, matches, limit: int = 80):
-    for _ in range(limit):
-        _press(driver, Keys.TAB)
-        element = driver.switch_to.active_element
-        if matches(element):
-            return element
-    raise AssertionError(f"not reached by Tab on {driver.current_url}")
 
 
 def _value(wanted: str):

@@ -10,23 +10,19 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from procedures import applications, catalogue
 from procedures.definitions import Field, Procedure
+from tests.browser.conftest import press as _press
 from tests.browser.conftest import set_viewport
 from tests.support.applicant import sample
 
 pytestmark = pytest.mark.browser
 
 SLUG = "bulky-waste-collection"  # address, date, checkboxes, textarea, email, phone
-
-
-def _press(driver, *keys: str) -> None:
-    ActionChains(driver).send_keys(*keys).perform()
 
 
 def _typed_value(procedure: Procedure, name: str) -> str | None:

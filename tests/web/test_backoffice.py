@@ -131,7 +131,9 @@ def test_a_case_from_the_inbox_to_a_verified_certificate(site) -> None:
     assert issued.status_code == 302
     with site.app_context():
         document = db.session.scalar(
-            select(IssuedDocument).where(IssuedDocument.kind == "certificate")
+            select(IssuedDocument)
+            .join(Application, Application.id == IssuedDocument.application_id)
+            .where(IssuedDocument.kind == "certificate", Application.reference == reference)
         )
         assert document.language == "ca"
         csv = document.csv
@@ -188,7 +190,11 @@ def test_no_one_outside_the_agency_reaches_a_case(site) -> None:
     )
     assert assign.status_code == 403
     with site.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+        held = select(func.count()).where(
+            Assignment.application_id == Application.id,
+            Application.reference == history.waiting,
+        )
+        assert db.session.scalar(held) == 0
 
 
 def test_staff_without_a_second_factor_in_this_session_are_stopped(site) -> None:
@@ -215,6 +221,10 @@ def test_a_caseworker_acts_only_on_cases_they_hold(site) -> None:
     assert refused.status_code == 403
     with site.app_context():
         events = db.session.scalar(
-            select(func.count()).select_from(TimelineEvent).where(TimelineEvent.kind == "claimed")
+            select(func.count()).where(
+                TimelineEvent.kind == "claimed",
+                TimelineEvent.application_id == Application.id,
+                Application.reference == history.waiting,
+            )
         )
         assert events == 1
