@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from flask import g
 from sqlalchemy import delete, select
 
-from identity import accounts
 from identity.models import Account, AccountSession
 from portal.audit import ROLES
 from portal.backoffice.models import StaffMember
@@ -113,7 +112,3 @@ def colleagues(agency: str) -> list[tuple[int, str, str]]:
         .order_by(Account.email)
     )
     return [(one, email, role) for one, email, role in rows]
-
-
-def find_account(email: str) -> Account | None:
-    return accounts.find_by_email(email)

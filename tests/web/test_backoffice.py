@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from sqlalchemy import func, select
 
 from portal.audit import DataAccess
 from portal.backoffice.models import Assignment
 from portal.extensions import db
 from procedures import applications, catalogue, samples
-from procedures.models import Application, IssuedDocument, TimelineEvent
+from procedures.models import Application, ApplicationFile, IssuedDocument, TimelineEvent
 from tests.support.citizen import Citizen
 from tests.support.everything import busy
 from tests.support.forms import csrf_token
@@ -228,3 +228,39 @@ def test_a_caseworker_acts_only_on_cases_they_hold(site) -> None:
             )
         )
         assert events == 1
+
+
+def test_no_staff_page_reads_a_case_before_its_purpose_is_recorded(site) -> None:
+    """Every inventoried staff page, asked for by staff who never said why: each either asks
+    for the purpose or shows nothing of the citizen's; none writes an audit row by itself
+    (the guard would turn a forgetful view into a 500 here)."""
+    from tests.support.inventory import INVENTORY
+
+    citizen = Citizen(site, site.test_client(), "ana@example.es")
+    history = busy(citizen)
+    worker = staff_member(site, "marta@villanueva.example", role="supervisor")
+    before = len(_staff_reads(site, history.waiting))
+    with site.app_context():
+        file_id = db.session.scalar(
+            select(ApplicationFile.id)
+            .join(Application, Application.id == ApplicationFile.application_id)
+            .where(Application.reference == history.waiting)
+        )
+    checked = 0
+    for page in INVENTORY:
+        if not page.endpoint.startswith("backoffice.") or page.state != "staff":
+            continue
+        values = {**page.values}
+        if "reference" in values:
+            values["reference"] = history.waiting
+        if "file_id" in values:
+            values["file_id"] = str(file_id)
+        with site.test_request_context():
+            url = url_for(page.endpoint, lang="en", **values)
+        with worker.client.get(url) as response:
+            assert response.status_code in (200, 302), url
+            if response.status_code == 302:
+                assert "/open" in response.headers["Location"], url
+        checked += 1
+    assert checked >= 8
+    assert len(_staff_reads(site, history.waiting)) == before
