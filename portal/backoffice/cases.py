@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -28,6 +28,18 @@ from procedures.definitions import Procedure, State
 from procedures.models import DRAFT, Application, IssuedDocument, RegistryEntry, TimelineEvent
 
 PAGE_SIZE = 25
+#: How staff read each kind of timeline event (state changes add the new status).
+TIMELINE_TITLES = {
+    "submitted": _l("Application sent"),
+    "information_requested": _l("Information requested from the applicant"),
+    "information_provided": _l("The applicant answered"),
+    "receipt_emailed": _l("Receipt emailed"),
+    "notification_opened": _l("The applicant opened the formal notification"),
+    "internal_note": _l("Internal note"),
+    "claimed": _l("Case claimed"),
+    "assigned": _l("Case assigned"),
+    "decided": _l("Decision"),
+}
 ASSIGNED = ("all", "mine", "unassigned")
 
 
@@ -376,19 +388,3 @@ def actor_names(events: list[TimelineEvent]) -> dict[int, str]:
         return {}
     rows = db.session.execute(select(Account.id, Account.email).where(Account.id.in_(ids)))
     return {one: email for one, email in rows}
-
-
-def timeline_kinds() -> dict[str, Any]:
-    from flask_babel import lazy_gettext as _l
-
-    return {
-        "submitted": _l("Application sent"),
-        "information_requested": _l("Information requested from the applicant"),
-        "information_provided": _l("The applicant answered"),
-        "receipt_emailed": _l("Receipt emailed"),
-        "notification_opened": _l("The applicant opened the formal notification"),
-        "internal_note": _l("Internal note"),
-        "claimed": _l("Case claimed"),
-        "assigned": _l("Case assigned"),
-        "decided": _l("Decision"),
-    }

@@ -149,7 +149,7 @@ def open_case(reference: str) -> str | Response:
 
 
 def _events(found: cases.StaffCase, lang: str) -> list[dict[str, Any]]:
-    kinds = cases.timeline_kinds()
+    kinds = cases.TIMELINE_TITLES
     states = found.procedure.workflow.states
     names = cases.actor_names(found.application.events)
     actors = {"citizen": _("Applicant"), "system": _("Portal Ciudadano")}
