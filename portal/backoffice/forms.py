@@ -22,9 +22,14 @@ class PurposeForm(FlaskForm):
     purpose = RadioField(
         _l("Why are you opening this case?"),
         choices=[SelectChoice(key, text) for key, text in PURPOSES.items()],
+        validate_choice=False,  # checked below, with our translated message
         validators=[InputRequired(_l("Select why you are opening this case"))],
     )
     detail = TextAreaField(_l("In your own words"), validators=[_too_long(DETAIL_MAX)])
+
+    def validate_purpose(self, field: RadioField) -> None:
+        if field.data not in PURPOSES:
+            raise ValidationError(_l("Select why you are opening this case"))
 
     def validate_detail(self, field: TextAreaField) -> None:
         if self.purpose.data == "other" and not (field.data or "").strip():
@@ -52,6 +57,7 @@ class DecideForm(FlaskForm):
     outcome = RadioField(
         _l("Decision"),
         choices=[SelectChoice(key, text) for key, text in decisions.OUTCOMES.items()],
+        validate_choice=False,  # checked below, with our translated messages
         validators=[InputRequired(_l("Select the decision"))],
     )
     ground = RadioField(
@@ -61,11 +67,18 @@ class DecideForm(FlaskForm):
             for grounds in decisions.GROUNDS.values()
             for key, text in grounds.items()
         ],
+        validate_choice=False,
         validators=[InputRequired(_l("Select the grounds for the decision"))],
     )
     extra = TextAreaField(_l("More about the grounds"), validators=[_too_long(MESSAGE_MAX)])
 
+    def validate_outcome(self, field: RadioField) -> None:
+        if field.data not in decisions.GROUNDS:
+            raise ValidationError(_l("Select the decision"))
+
     def validate_ground(self, field: RadioField) -> None:
+        if not any(field.data in grounds for grounds in decisions.GROUNDS.values()):
+            raise ValidationError(_l("Select the grounds for the decision"))
         outcome = self.outcome.data
         if outcome in decisions.GROUNDS and field.data not in decisions.GROUNDS[outcome]:
             raise ValidationError(_l("Select grounds that match the decision"))

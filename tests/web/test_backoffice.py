@@ -80,6 +80,7 @@ def test_a_case_from_the_inbox_to_a_verified_certificate(site) -> None:
     assert _accesses(site, reference) == []
     empty = _open(worker, reference, purpose="")
     assert empty.status_code == 200 and "Select why you are opening this case" in empty.text
+    assert "Select why you are opening" in _open(worker, reference, purpose="curiosity").text
     assert _open(worker, reference).status_code == 302
     case = worker.text(f"/en/staff/cases/{reference}")
     assert "Catalan" in case  # the applicant's language, named in the staff member's
@@ -118,6 +119,9 @@ def test_a_case_from_the_inbox_to_a_verified_certificate(site) -> None:
         worker, decide_url, {"outcome": "resolved_favourable", "ground": "out_of_time"}
     )
     assert "Select grounds that match the decision" in mismatched.text
+    tampered = _post(worker, decide_url, {"outcome": "granted", "ground": "because"})
+    assert "Select the decision" in tampered.text
+    assert "Select the grounds for the decision" in tampered.text
     decided = _post(
         worker,
         decide_url,
