@@ -6,10 +6,22 @@ Cases of another agency, and every staff page for someone who is not staff, answ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -39,12 +51,16 @@ def language_name(code: str) -> str:
 
 
 def is_staff() -> bool:
-    """For the layout's header link: only staff see the way in."""
+    """For the layout's header link: only staff see the way in.
+
+    The header is on every page, so the answer is kept in the session (cleared at each
+    sign-in) rather than asked of the database per page; staff pages refresh it, and
+    they check the membership themselves whatever the link says."""
     if not current_user or not current_user.is_authenticated:
         return False
-    if "is_staff" not in g:
-        g.is_staff = staff.membership(current_user.id) is not None
-    return bool(g.is_staff)
+    if "staff" not in session:
+        session["staff"] = staff.membership(current_user.id) is not None
+    return bool(session["staff"])
 
 
 @blueprint.before_request
@@ -52,6 +68,8 @@ def _staff_only() -> str | Response | None:
     if not current_user.is_authenticated:
         return signin.login_manager.unauthorized()
     member = staff.membership(current_user.id)
+    if session.get("staff") != (member is not None):
+        session["staff"] = member is not None
     if member is None:
         abort(404)
     if not staff.session_strong_enough(member, signin.current_session()):
@@ -105,13 +123,19 @@ def _located(reference: str) -> tuple[int, int | None]:
     return found
 
 
-def _granted(reference: str) -> tuple[cases.StaffCase, DataAccess] | Response:
-    """The case, once this staff member has said why they open it; else the purpose page."""
-    application_id, owner = _located(reference)
-    grant = access.current_grant(staff.current(), owner or 0, reference)
-    if grant is None:
-        return redirect(url_for(".open_case", reference=reference, next=request.path))
-    return cases.load(application_id), grant
+def opened(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Call ``view(case, grant, ...)`` once this staff member has said why they open the
+    case; before that, every such page sends them to the purpose page."""
+
+    @wraps(view)
+    def wrapper(reference: str, **values: Any) -> Any:
+        application_id, owner = _located(reference)
+        grant = access.current_grant(staff.current(), owner or 0, reference)
+        if grant is None:
+            return redirect(url_for(".open_case", reference=reference, next=request.path))
+        return view(cases.load(application_id), grant, **values)
+
+    return wrapper
 
 
 def _back(reference: str) -> Response:
@@ -179,11 +203,8 @@ def _events(found: cases.StaffCase, lang: str) -> list[dict[str, Any]]:
 
 
 @blueprint.get("/cases/<reference>")
-def case(reference: str) -> str | Response:
-    granted = _granted(reference)
-    if isinstance(granted, Response):
-        return granted
-    found, grant = granted
+@opened
+def case(found: cases.StaffCase, grant: DataAccess) -> str:
     lang = current_lang()
     return render_template(
         "backoffice/case.html",
@@ -227,11 +248,8 @@ def _assign_form() -> forms.AssignForm:
 
 @blueprint.get("/cases/<reference>/files/<int:file_id>")
 @limiter.limit("60 per minute")
-def download(reference: str, file_id: int) -> Response:
-    granted = _granted(reference)
-    if isinstance(granted, Response):
-        return granted
-    found, grant = granted
+@opened
+def download(found: cases.StaffCase, grant: DataAccess, file_id: int) -> Response:
     stored = db.session.get(ApplicationFile, file_id)
     if stored is None or stored.application_id != found.application.id:
         abort(404)
@@ -252,25 +270,21 @@ def _holding(found: cases.StaffCase) -> None:
         abort(403)
 
 
-def _step(reference: str, template: str, form: Any, act: Any, done: str) -> str | Response:
+def _step(found: cases.StaffCase, template: str, form: Any, act: Any, done: str) -> str | Response:
     """A page with one form that acts on the case: shown, then (valid) done and back."""
-    granted = _granted(reference)
-    if isinstance(granted, Response):
-        return granted
-    found, _grant = granted
     _holding(found)
     if form.validate_on_submit():
         try:
-            act(found, form)
+            act(form)
         except workflow.TransitionRefusedError:
             db.session.rollback()
             flash(
                 _("The case has moved on since you opened this page. Check it again."), "important"
             )
-            return _back(reference)
+            return _back(found.reference)
         db.session.commit()
         flash(done, "success")
-        return _back(reference)
+        return _back(found.reference)
     return render_template(
         template,
         me=staff.current(),
@@ -282,42 +296,39 @@ def _step(reference: str, template: str, form: Any, act: Any, done: str) -> str 
 
 @blueprint.route("/cases/<reference>/request", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
-def request_information(reference: str) -> str | Response:
+@opened
+def request_information(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
     return _step(
-        reference,
+        found,
         "backoffice/request.html",
         forms.RequestForm(),
-        lambda found, form: cases.request_information(
-            staff.current(), found, form.message.data.strip()
-        ),
+        lambda form: cases.request_information(staff.current(), found, form.message.data.strip()),
         _("We asked the applicant for information. The legal clock is paused."),
     )
 
 
 @blueprint.route("/cases/<reference>/note", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
-def note(reference: str) -> str | Response:
-    granted = _granted(reference)
-    if isinstance(granted, Response):
-        return granted
-    found, _grant = granted
+@opened
+def note(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
     form = forms.NoteForm()
     if form.validate_on_submit():
         cases.add_note(staff.current(), found, form.text.data.strip())
         db.session.commit()
         flash(_("Note added. The applicant does not see it."), "success")
-        return _back(reference)
+        return _back(found.reference)
     return render_template("backoffice/note.html", me=staff.current(), case=found, form=form)
 
 
 @blueprint.route("/cases/<reference>/decide", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
-def decide(reference: str) -> str | Response:
+@opened
+def decide(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
     return _step(
-        reference,
+        found,
         "backoffice/decide.html",
         forms.DecideForm(),
-        lambda found, form: cases.decide(
+        lambda form: cases.decide(
             staff.current(), found, form.outcome.data, form.ground.data, form.extra.data or ""
         ),
         _("Decision recorded. The applicant has been notified."),
@@ -326,40 +337,38 @@ def decide(reference: str) -> str | Response:
 
 @blueprint.route("/cases/<reference>/close", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
-def close(reference: str) -> str | Response:
+@opened
+def close(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
     return _step(
-        reference,
+        found,
         "backoffice/close.html",
         forms.CloseForm(),
-        lambda found, form: cases.close(staff.current(), found, (form.reason.data or "").strip()),
+        lambda form: cases.close(staff.current(), found, (form.reason.data or "").strip()),
         _("The case is closed."),
     )
 
 
-def _button(reference: str, act: Any, done: str, refused: str) -> Response:
+def _button(found: cases.StaffCase, act: Any, done: str, refused: str) -> Response:
     """A button that acts on the case at once; a refused act changes nothing and says so."""
-    granted = _granted(reference)
-    if isinstance(granted, Response):
-        return granted
-    found, _grant = granted
     _holding(found)
     try:
-        act(found)
+        act()
     except ValueError:  # TransitionRefusedError too: someone moved the case first
         db.session.rollback()
         flash(refused, "important")
-        return _back(reference)
+        return _back(found.reference)
     db.session.commit()
     flash(done, "success")
-    return _back(reference)
+    return _back(found.reference)
 
 
 @blueprint.post("/cases/<reference>/review")
 @limiter.limit("60 per minute")
-def start_review(reference: str) -> Response:
+@opened
+def start_review(found: cases.StaffCase, _grant: DataAccess) -> Response:
     return _button(
-        reference,
-        lambda found: cases.start_review(staff.current(), found),
+        found,
+        lambda: cases.start_review(staff.current(), found),
         _("The case is in review."),
         _("The case has moved on since you opened this page. Check it again."),
     )
@@ -367,13 +376,14 @@ def start_review(reference: str) -> Response:
 
 @blueprint.post("/cases/<reference>/documents")
 @limiter.limit("20 per minute")
-def issue(reference: str) -> Response:
+@opened
+def issue(found: cases.StaffCase, _grant: DataAccess) -> Response:
     kind = request.form.get("kind", "")
     if kind not in ("certificate", "resolution"):
         abort(400)
     return _button(
-        reference,
-        lambda found: cases.issue_document(staff.current(), found, kind),
+        found,
+        lambda: cases.issue_document(staff.current(), found, kind),
         _("Document issued. The applicant has it in their folder."),
         _("That document cannot be issued for this case."),
     )
