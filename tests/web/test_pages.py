@@ -7,17 +7,25 @@ from flask import Flask
 
 from tests.support.forms import post_form
 from tests.support.inventory import ERROR_PATHS, FORM_PAGES, HTML_PAGES, LANGUAGE_CODES, path
+from tests.support.testing_routes import SIGNED_IN_STATES
 from tests.web.conftest import GetPage
 
 
 @pytest.mark.parametrize("lang", LANGUAGE_CODES)
 @pytest.mark.parametrize("page", HTML_PAGES, ids=lambda page: page.id)
-def test_page_passes_the_page_check_in_every_language(
-    app: Flask, get_page: GetPage, page, lang
-) -> None:
+def test_page_passes_the_page_check_in_every_language(app: Flask, client, page, lang) -> None:
+    """Every HTML page of the inventory answers as listed, in every language, and passes."""
+    from tests.support.page_check import check_page
+    from tests.web.conftest import error_prefix
+
     with app.test_request_context():
         url = path(page, lang)
-    document = get_page(url, lang, status=page.status, follow_redirects=page.state is not None)
+    response = client.get(url, follow_redirects=page.state is not None)
+    assert response.status_code == page.status, f"{url}: {response.status_code}"
+    assert response.mimetype == "text/html"
+    if page.state in SIGNED_IN_STATES and page.status == 200:
+        assert "/account/sign-in" not in response.request.path, f"{url} asked to sign in"
+    document = check_page(response.get_data(as_text=True), lang, error_prefix(app, lang))
     skip_link = document.find(".//body/a")
     assert skip_link is not None and skip_link.get("href") == "#main"
     assert document.find(".//main[@id='main']") is not None
