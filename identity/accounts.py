@@ -101,6 +101,7 @@ def delete_account(account: Account, now: datetime | None = None) -> None:
     drift to someone else. Explicit deletes rather than ``ON DELETE CASCADE``, which
     SQLite honours only with a pragma.
     """
+    from identity.lookup import LookupTerm
     from identity.oidc.models import OidcAuthorizationCode, OidcConsent, OidcToken
 
     now = now or utcnow()
@@ -112,6 +113,7 @@ def delete_account(account: Account, now: datetime | None = None) -> None:
         AccountSession,
         SecurityEvent,
         CitizenAttribute,
+        LookupTerm,
     ):
         db.session.execute(delete(model).where(model.account_id == account.id))
     account.factors.clear()

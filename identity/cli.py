@@ -89,6 +89,20 @@ def list_accounts() -> None:
         )
 
 
+@users.command("reindex")
+@with_appcontext
+def reindex() -> None:
+    """Rebuild the blind index staff find citizens by (run after adding an encryption key)."""
+    from identity import record
+
+    count = 0
+    for account in db.session.scalars(select(Account).where(Account.deleted_at.is_(None))):
+        record.reindex(account)
+        count += 1
+    db.session.commit()
+    click.echo(f"reindexed {count} accounts")
+
+
 @users.command("code")
 @click.argument("email")
 @with_appcontext

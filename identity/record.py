@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from identity import encryption
+from identity import encryption, lookup
 from identity.models import Account, CitizenAttribute, utcnow
 from portal.extensions import db
 
@@ -84,3 +84,10 @@ def record(
     row.source = source
     row.verified = verified
     row.updated_at = when or utcnow()
+    if name in lookup.SEARCHABLE:
+        reindex(account)
+
+
+def reindex(account: Account) -> None:
+    """Rebuild the account's blind index (``identity.lookup``) from its record."""
+    lookup.index(account, {name: held.value for name, held in attributes(account).items()})

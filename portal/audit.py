@@ -28,6 +28,7 @@ from procedures.models import Application, Appointment, IssuedDocument
 #: What was opened, as the citizen reads it.
 WHAT = {
     "record": _l("Your personal record"),
+    "search": _l("Your name, shown in a staff search"),
     "case": _l("Your application"),
     "document": _l("A document issued to you"),
     "file": _l("A file you sent"),

@@ -79,6 +79,11 @@ KINDS: dict[str, Kind] = {
         _l("When we issue a certificate or another document for you."),
         formal=False,
     ),
+    "survey": Kind(
+        _l("Questions about our service"),
+        _l("When we close an application, we ask how we did. Answering is optional."),
+        formal=False,
+    ),
 }
 
 
@@ -124,6 +129,8 @@ class Notification(db.Model):  # type: ignore[name-defined]
             return _("We have decided on your application “%(title)s”", title=title)
         if self.kind == "document":
             return _("A new document is ready: %(title)s", title=self.text("document", lang))
+        if self.kind == "survey":
+            return _("How did we do with your application “%(title)s”?", title=title)
         return _(
             "Your application “%(title)s” is now: %(status)s",
             title=title,
@@ -188,7 +195,7 @@ def set_email_preferences(account_id: int, wanted: set[str]) -> None:
 # Writing -------------------------------------------------------------------------------
 
 
-def _in_every_language(text: Any) -> dict[str, str]:
+def in_every_language(text: Any) -> dict[str, str]:
     return {lang: text(lang) for lang in i18n.LANGUAGES}
 
 
@@ -244,8 +251,8 @@ def _on_case_changed(
         kind,
         {
             "reference": application.reference,
-            "procedure": _in_every_language(lambda lang: procedure.text(lang).title),
-            "status": _in_every_language(state.citizen),
+            "procedure": in_every_language(lambda lang: procedure.text(lang).title),
+            "status": in_every_language(state.citizen),
         },
         application_id=application.id,
         body=event.reason,

@@ -41,21 +41,27 @@ def current_grant(
         .order_by(audit.DataAccess.at.desc())
         .limit(1)
     )
-    if row is not None and has_request_context() and g.get("audit_scope") is not None:
-        g.audit_scope.add(citizen_id)
+    if row is not None:
+        admit(row)
     return row
+
+
+def admit(grant: audit.DataAccess) -> None:
+    """Let this request read the citizen a recent row of this staff member's covers."""
+    if has_request_context() and g.get("audit_scope") is not None:
+        g.audit_scope.add(grant.citizen_account_id)
 
 
 def open_case(
     staff: Staff, citizen_id: int, reference: str, purpose: str, detail: str | None
 ) -> audit.DataAccess:
     """Record why ``staff`` opens the case; the caller commits."""
-    return _record(staff, citizen_id, "case", reference, purpose, detail)
+    return record(staff, citizen_id, "case", reference, purpose, detail)
 
 
 def open_file(staff: Staff, grant: audit.DataAccess) -> audit.DataAccess:
     """Record a file opened within a case, for the purpose the case was opened for."""
-    return _record(
+    return record(
         staff,
         grant.citizen_account_id or 0,
         "file",
@@ -65,9 +71,10 @@ def open_file(staff: Staff, grant: audit.DataAccess) -> audit.DataAccess:
     )
 
 
-def _record(
+def record(
     staff: Staff, citizen_id: int, what: str, reference: str, purpose: str, detail: str | None
 ) -> audit.DataAccess:
+    """An audit row with this staff member's agency, unit and role as they are now."""
     return audit.record_access(
         viewer_account_id=staff.account_id,
         citizen_account_id=citizen_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.audit import PURPOSES
@@ -34,6 +34,31 @@ class PurposeForm(FlaskForm):
     def validate_detail(self, field: TextAreaField) -> None:
         if self.purpose.data == "other" and not (field.data or "").strip():
             raise ValidationError(_l("Say why you are opening this case"))
+
+
+class CitizenSearchForm(FlaskForm):
+    query = StringField(
+        _l("DNI or NIE, name, email or phone number"),
+        validators=[
+            DataRequired(_l("Enter the person's DNI or NIE, name, email or phone number")),
+            _too_long(200),
+        ],
+    )
+    purpose = RadioField(
+        _l("Why are you looking for this person?"),
+        choices=[SelectChoice(key, text) for key, text in PURPOSES.items()],
+        validate_choice=False,  # checked below, with our translated message
+        validators=[InputRequired(_l("Select why you are looking for this person"))],
+    )
+    detail = TextAreaField(_l("In your own words"), validators=[_too_long(DETAIL_MAX)])
+
+    def validate_purpose(self, field: RadioField) -> None:
+        if field.data not in PURPOSES:
+            raise ValidationError(_l("Select why you are looking for this person"))
+
+    def validate_detail(self, field: TextAreaField) -> None:
+        if self.purpose.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why you are looking for this person"))
 
 
 class RequestForm(FlaskForm):

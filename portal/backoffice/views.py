@@ -32,6 +32,7 @@ from identity import signin
 from portal import audit
 from portal.audit import PURPOSES, DataAccess
 from portal.backoffice import access, blueprint, cases, forms, staff
+from portal.backoffice import citizens as citizens_module
 from portal.extensions import db, limiter
 from portal.folder import my_data
 from portal.folder.views import page_count, page_number
@@ -408,3 +409,59 @@ def assign(reference: str) -> str | Response:
     )
     target = signin.safe_next(request.form.get("next"))
     return redirect(target or url_for(".inbox"))
+
+
+@blueprint.route("/citizens", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def citizens() -> str:
+    """Find a citizen; the purpose comes first, since the results already name people."""
+    me = staff.current()
+    form = forms.CitizenSearchForm()
+    found = None
+    if form.validate_on_submit():
+        found = citizens_module.search(
+            me, form.query.data.strip(), form.purpose.data, form.detail.data
+        )
+        db.session.commit()
+    return render_template(
+        "backoffice/citizens.html",
+        me=me,
+        form=form,
+        found=found,
+        searched=form.is_submitted() and not form.errors,
+        limit=citizens_module.LIMIT,
+    )
+
+
+@blueprint.get("/citizens/<int:account_id>")
+def citizen(account_id: int) -> str | Response:
+    me = staff.current()
+    grant = citizens_module.current_grant(me, account_id)
+    if grant is None:
+        flash(_("Find the person first, and say why you are looking for them."), "important")
+        return redirect(url_for(".citizens"))
+    grant = citizens_module.open_record(me, grant)
+    db.session.commit()
+    seen = citizens_module.load(me, account_id)
+    if seen is None:
+        abort(404)
+    lang = current_lang()
+    return render_template(
+        "backoffice/citizen.html",
+        me=me,
+        seen=seen,
+        grant_purpose=grant.purpose_detail or PURPOSES.get(grant.purpose, grant.purpose),
+        record_rows=[
+            {"key": row.label, "value": row.value or _("Not held")} for row in seen.record
+        ],
+        statuses={one.id: citizens_module.status_of(one, lang) for one in seen.cases},
+        history=[
+            {
+                "title": citizens_module.describe(event, seen, lang),
+                "datetime": event.at.isoformat(),
+                "time_text": format_datetime(event.at, "medium"),
+                "body": event.reason,
+            }
+            for event in seen.history
+        ],
+    )

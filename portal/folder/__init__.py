@@ -13,8 +13,10 @@ blueprint = Blueprint("folder", __name__, url_prefix="/<lang:lang>/folder")
 
 
 def init_app(app: Flask) -> None:
-    from portal.folder import export, inbox, my_data, views  # noqa: F401 - they register routes
+    from portal.folder import export, inbox, my_data, satisfaction, views  # noqa: F401 - routes
+    from procedures import signals
 
+    signals.case_changed.connect(satisfaction.on_case_changed)
     app.register_blueprint(blueprint)
     app.jinja_env.globals["attribute_source"] = my_data.source_text
     app.jinja_env.globals["export_label"] = export.label

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 
 from identity import events
 from identity.events import EventKind
@@ -36,6 +36,8 @@ class History:
     #: The decided case, and the CSV of its certificate.
     decided: str
     certificate: str
+    #: A closed case whose satisfaction survey waits for an answer.
+    closed: str
     #: The public ids of the formal request (not yet opened) and of the certificate's notice.
     formal_notification: str
     notification: str
@@ -101,6 +103,24 @@ def busy(account: Account, lang: str, now: datetime | None = None) -> History:
         {code: [text] for code, text in _in_every_language(CERTIFICATE_BODY).items()},
         now=now - timedelta(days=35),
     )
+    closed = submitted(account, "bulky-waste-collection", lang, now - timedelta(days=60))
+    closed_procedure = applications.definition_of(closed)
+    for days_ago, target in ((58, "in_review"), (55, "resolved_favourable"), (50, "closed")):
+        workflow.change_state(
+            closed, closed_procedure, target, "staff", None, now=now - timedelta(days=days_ago)
+        )
+    # Long since emailed and read (the decision opened), though the survey went unanswered.
+    seen = now - timedelta(days=49)
+    db.session.execute(
+        update(Notification)
+        .where(Notification.application_id == closed.id)
+        .values(
+            emailed_at=Notification.created_at,
+            read_at=seen,
+            opened_at=case((Notification.formal.is_(True), seen), else_=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
     draft_procedure = catalogue.get("residents-parking-permit")
     assert draft_procedure is not None  # noqa: S101 - shipped procedures
     draft = applications.start(account, draft_procedure, lang)
@@ -140,7 +160,13 @@ def busy(account: Account, lang: str, now: datetime | None = None) -> History:
         )
     )
     return History(
-        waiting.reference, reviewed.reference, decided.reference, certificate.csv, request, notice
+        waiting.reference,
+        reviewed.reference,
+        decided.reference,
+        certificate.csv,
+        closed.reference,
+        request,
+        notice,
     )
 
 

@@ -36,12 +36,14 @@ FORMAT = "portal-ciudadano-export/1"
 TABLES: dict[str, LazyString] = {
     "accounts": _l("Your account"),
     "citizen_attributes": _l("Data the administration holds about you"),
+    "citizen_lookup_terms": _l("How staff find your record"),
     "applications": _l("Your applications"),
     "registry_entries": _l("Registry entries"),
     "application_files": _l("Files you sent"),
     "timeline_events": _l("What happened to your applications"),
     "issued_documents": _l("Documents issued to you"),
     "appointments": _l("Your appointments"),
+    "satisfaction_invitations": _l("Questions about our service"),
     "notifications": _l("Notifications"),
     "notification_preferences": _l("Notification emails"),
     "dismissed_suggestions": _l("Suggestions you dismissed"),
@@ -64,6 +66,7 @@ ACTING = frozenset(
         ("data_accesses", "viewer_account_id"),
         ("case_assignments", "staff_account_id"),
         ("case_assignments", "assigned_by_account_id"),
+        ("applications", "assisted_by_account_id"),
     }
 )
 #: The back office's working data about a case (who holds it), never the citizen's.
@@ -115,6 +118,7 @@ INTERNAL = frozenset(
         "citizen_account_id",
         "viewer_account_id",
         "actor_account_id",
+        "assisted_by_account_id",
         "client_pk",
         "code_id",
         "session_id",
@@ -158,6 +162,9 @@ LABELS: dict[str, LazyString] = {
     "submitted_at": _l("Sent on"),
     "due_at": _l("Legal deadline"),
     "clock_paused_at": _l("Deadline paused since"),
+    "channel": _l("How it reached us (online, or at a counter with our staff)"),
+    "age_band": _l("Your age band, kept for statistics"),
+    "district": _l("Your postcode district, kept for statistics"),
     "number": _l("Registry number"),
     "year": _l("Year"),
     "sequence": _l("Number within the year"),
@@ -224,6 +231,9 @@ LABELS: dict[str, LazyString] = {
     "rule_id": _l("Suggestion"),
     "trigger": _l("Prompted by your application"),
     "dismissed_at": _l("Dismissed on"),
+    "invited_at": _l("Asked on"),
+    "term": _l("Search key: a keyed fingerprint of your name, identifier or phone, not the value"),
+    "answered": _l("Answered (what you answered is anonymous and kept apart)"),
 }
 
 

@@ -7,18 +7,19 @@ from typing import Any
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import MultipleFileField, TextAreaField
-from wtforms.validators import Length
+from wtforms import MultipleFileField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from identity import signin
 from identity.models import utcnow
 from portal import notifications, suggestions
 from portal.extensions import db, limiter
-from portal.folder import blueprint, cases, data_use, export
+from portal.folder import blueprint, cases, data_use, export, satisfaction
 from portal.folder import my_data as my_data_module
 from procedures import applications, appointments, documents, offices, uploads, workflow
 from procedures.models import IssuedDocument
@@ -127,6 +128,56 @@ def case(reference: str) -> str:
         documents=documents.for_account(current_user.id, found.application.id),
         files=found.application.files,
         can_withdraw=applications.can_withdraw(found.application, found.procedure),
+        survey=satisfaction.invitation(found.application.id),
+    )
+
+
+class SatisfactionForm(FlaskForm):
+    rating = RadioField(
+        _l("Overall, how did you feel about the service you received?"),
+        choices=[SelectChoice(str(value), text) for value, text in satisfaction.RATINGS.items()],
+        validate_choice=False,  # checked below, with our translated message
+        validators=[InputRequired(_l("Select how satisfied you were"))],
+    )
+    comment = TextAreaField(
+        _l("How could we improve this service?"),
+        validators=[
+            Length(
+                max=satisfaction.COMMENT_MAX,
+                message=_l("Write no more than %(max)s characters", max=satisfaction.COMMENT_MAX),
+            )
+        ],
+    )
+
+    def validate_rating(self, field: RadioField) -> None:
+        if field.data not in {str(value) for value in satisfaction.RATINGS}:
+            raise ValidationError(_l("Select how satisfied you were"))
+
+
+@blueprint.route("/cases/<reference>/satisfaction", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def satisfaction_survey(reference: str) -> str | Response:
+    """Rate a closed case, once (``portal.folder.satisfaction``: the answer is anonymous)."""
+    found = _own_case(reference)
+    survey = satisfaction.invitation(found.application.id)
+    if survey is None:
+        abort(404)
+    if survey.answered:
+        flash(_("You have already told us how we did. Thank you."), "success")
+        return redirect(url_for(".case", reference=reference))
+    form = SatisfactionForm()
+    if form.validate_on_submit():
+        rating = int(form.rating.data)
+        comment = form.comment.data or ""
+        if satisfaction.answer(found.application, found.procedure, rating, comment, current_lang()):
+            db.session.commit()
+            flash(_("Thank you. Your answer helps us improve this service."), "success")
+        else:  # answered meanwhile, in another tab
+            db.session.rollback()
+            flash(_("You have already told us how we did. Thank you."), "success")
+        return redirect(url_for(".case", reference=reference))
+    return render_template(
+        "folder/satisfaction.html", case=found, form=form, comment_max=satisfaction.COMMENT_MAX
     )
 
 

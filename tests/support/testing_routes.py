@@ -150,13 +150,16 @@ def _appointment(account: object, values: dict[str, str]) -> str:
 def _folder(account: Any, values: dict[str, str]) -> None:
     """A busy folder (portal.folder.demo); the URL's ``reference`` becomes the case waiting
     for the citizen (or ``decided``), ``code`` the certificate's CSV, and ``public_id`` the
-    unopened formal notification (``formal``) or the certificate's notice."""
+    unopened formal notification (``formal``) or the certificate's notice. ``closed`` is
+    the closed case whose satisfaction survey is unanswered."""
     from portal.folder import demo
     from procedures import documents
 
     history = demo.busy(account, g.lang)
     if values.get("reference") == "decided":
         values["reference"] = history.decided
+    elif values.get("reference") == "closed":
+        values["reference"] = history.closed
     elif "reference" in values:
         values["reference"] = history.waiting
     if "code" in values:
@@ -202,7 +205,8 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     """``account`` becomes a supervisor of the agency handling a busy citizen's case (the
     one waiting for the citizen, or the one ``reference`` or ``case`` names: ``decided``
     or ``reviewed``), holding it; with a ``reference``, having opened it for a purpose
-    too. ``file_id`` becomes one of its files. ``staff_weak`` is an administrator
+    too. ``file_id`` becomes one of its files; ``account_id`` the citizen's account, found
+    in a search for a purpose (their record may be opened). ``staff_weak`` is an administrator
     signed in with an authenticator app, not the passkey or key administrators need."""
     from identity import accounts
     from portal.backoffice import access, cases, staff
@@ -233,6 +237,9 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     if "reference" in values:
         access.open_case(me, citizen.id, reference, "case_handling", None)
         values["reference"] = reference
+    if "account_id" in values:
+        access.record(me, citizen.id, "search", "", "enquiry", None)
+        values["account_id"] = str(citizen.id)
     if "file_id" in values:
         values["file_id"] = str(
             db.session.scalar(

@@ -110,7 +110,7 @@ def test_secrets_stay_out_and_encrypted_data_comes_out_readable(site, citizen) -
 def test_the_readable_page_and_file_need_a_recent_sign_in(site, citizen) -> None:
     give_everything(site, citizen)
     page = citizen.text("/en/folder/my-data/export")
-    assert "Take your data with you" in page and "Your applications (4)" in page
+    assert "Take your data with you" in page and "Your applications (5)" in page
     download = citizen.client.get("/en/folder/my-data/export.html")
     assert download.status_code == 200
     assert "attachment" in download.headers["Content-Disposition"]

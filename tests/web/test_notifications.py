@@ -17,6 +17,7 @@ from tests.support import mailbox
 from tests.support.citizen import Citizen
 from tests.support.everything import busy
 from tests.support.forms import csrf_token
+from tests.support.translations import translate
 
 pytestmark = pytest.mark.database
 
@@ -47,7 +48,8 @@ def test_the_inbox_lists_unread_first_and_names_formal_notifications(site, citiz
     assert "We have decided on your application" in text
     assert "A new document is ready: Certificate of being up to date with local taxes" in text
     assert "is now: Being reviewed" in text
-    assert text.count("Formal notification") == 2
+    assert text.count("Formal notification") == 3  # two unread, one opened long ago
+    assert "How did we do with your application" in text
     assert "If you do not open it by" in text
     # Sealed: the inbox never shows what a formal notification says.
     assert MESSAGE not in text
@@ -145,9 +147,14 @@ def test_emails_go_in_the_citizens_language_for_the_kinds_they_want(site, citize
     # The citizen wants no emails about changes of status, and reads us in Catalan.
     settings = "/en/folder/my-data/notifications"
     # A tampered value is ignored, not stored and not an error.
-    _post(citizen, settings, settings, {"email": ["request", "decision", "document", "spam"]})
+    _post(
+        citizen,
+        settings,
+        settings,
+        {"email": ["request", "decision", "document", "survey", "spam"]},
+    )
     with site.app_context():
-        account = citizen.account()
+        account = db.session.merge(citizen.account())  # account() hands back a detached copy
         account.language = "ca"
         db.session.commit()
         assert notifications.email_preferences(account.id)["status"] is False
@@ -158,8 +165,12 @@ def test_emails_go_in_the_citizens_language_for_the_kinds_they_want(site, citize
         )
         workflow.change_state(decided, applications.definition_of(decided), "closed", "staff", None)
         db.session.commit()
-        assert notifications.send_pending() == 0  # in the inbox, but not emailed
-    assert len(mailbox.messages(site, citizen.email)) == before
+        # The closing is in the inbox, but not emailed; the survey, a kind still wanted, is.
+        assert notifications.send_pending() == 1
+    emails = mailbox.messages(site, citizen.email)
+    assert len(emails) == before + 1
+    survey = translate(site, "ca", "How did we do with your application “%(title)s”?", title="")
+    assert str(emails[-1]["Subject"]).startswith(survey.split("“")[0])
     assert "is now: Closed" in citizen.text("/en/folder/notifications")
 
 
@@ -196,8 +207,10 @@ def test_a_change_made_in_a_request_is_emailed_once_it_is_committed(site, citize
     before = len(mailbox.messages(site, citizen.email))
     assert site.test_client().get(f"/_test/close/{history.decided}").status_code == 200
     emails = mailbox.messages(site, citizen.email)
-    assert len(emails) == before + 1
-    assert emails[-1]["Subject"].endswith("is now: Closed")
+    # The closing, and the question how we did (a kind of its own, which one can turn off).
+    assert len(emails) == before + 2
+    subjects = sorted(str(message["Subject"]) for message in emails[-2:])
+    assert subjects[0].startswith("How did we do") and subjects[1].endswith("is now: Closed")
     with site.test_request_context("/en/"):
         assert notifications.send_pending() == 0
 
