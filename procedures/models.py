@@ -60,6 +60,16 @@ class Application(db.Model):  # type: ignore[name-defined]
     #: The legal deadline (Ley 39/2015 art. 21), moved later by the time the clock was paused.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     clock_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: How it reached us: "online" (the citizen, here) or "counter" (staff filling it in
+    #: with the citizen present, who is then recorded in ``assisted_by_account_id``).
+    channel: Mapped[str] = mapped_column(String(20), default="online", server_default="online")
+    assisted_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    #: Coarse segments taken from the record at submission, for the agency's figures only
+    #: (an age band such as "30-44", a postcode district): never a birth date or address.
+    age_band: Mapped[str | None] = mapped_column(String(10))
+    district: Mapped[str | None] = mapped_column(String(10))
 
     snapshot: Mapped[DefinitionSnapshot] = relationship()
     registry_entry: Mapped[RegistryEntry | None] = relationship(back_populates="application")
