@@ -52,6 +52,10 @@ messages: $(VENV)/.installed  ## Extract strings into messages.pot and merge the
 migrate: $(VENV)/.installed  ## Apply database migrations (DATABASE_URL or SQLite in instance/)
 	$(BIN)/flask db upgrade
 
+# The developer's targets run on the embedded defaults, which production mode (the
+# default) refuses; target-specific, so their `migrate` prerequisite runs the same way.
+run agency-demo: export PORTAL_ENV = development
+
 run: $(VENV)/.installed compile-translations migrate  ## Set up and serve the portal with demo data on http://$(HOST):$(PORT)
 	PORTAL_ENV=development $(BIN)/flask demo load
 	@echo

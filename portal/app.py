@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         static_url_path="/static",
     )
-    instance = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
+    overrides = config or {}
+    instance = Path(overrides.get("INSTANCE_PATH", app.instance_path))
     app.instance_path = str(instance)
-    app.config.from_mapping(config_module.from_environment(instance))
-    app.config.from_mapping(config or {})
+    environ = dict(os.environ)
+    if "PORTAL_ENV" in overrides:  # decides whether secrets may be generated into instance/
+        environ["PORTAL_ENV"] = overrides["PORTAL_ENV"]
+    app.config.from_mapping(config_module.from_environment(instance, environ))
+    app.config.from_mapping(overrides)
+    config_module.refuse_embedded_defaults(app.config, instance)
     configure_extensions(app)
     configure_templates(app)
     components.init_app(app)

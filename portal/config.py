@@ -1,21 +1,51 @@
 """Settings read from the environment, with safe defaults for the embedded mode.
 
-The embedded mode (no environment at all) must run on a fresh machine: SQLite in
-``instance/``, mail written to files in ``instance/mail/`` and rate limits kept in
-memory. Production switches each part on with one variable: ``DATABASE_URL``,
-``REDIS_URL``, ``SMTP_HOST``.
+The embedded mode must run on a fresh machine: SQLite in ``instance/``, mail written
+to files in ``instance/mail/``, rate limits kept in memory and secrets generated once
+into ``instance/``. Production switches each part on with one variable:
+``DATABASE_URL``, ``REDIS_URL``, ``SMTP_HOST``, ``SECRET_KEY``...
+
+``PORTAL_ENV`` says which mode this is. ``development`` (``make run``) and
+``testing`` (the test suite) keep the embedded defaults. ``production``, the default
+so that a forgotten variable can never quietly start a public site on them, refuses
+to start with any of them (:func:`refuse_embedded_defaults`): a secret generated into
+one server's disk is lost with that disk and differs on the next server, SQLite
+cannot be shared by several servers, and rate limits in memory are per process.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-#: Production mode refuses embedded defaults for secrets (issue 8 builds on this).
+import click
+
 ENVIRONMENTS = ("production", "development", "testing")
+
+#: Secrets production must be given; each was generated into ``instance/`` otherwise.
+SECRETS = {
+    "SECRET_KEY": "secret_key",
+    "ENCRYPTION_KEYS": "encryption_keys",
+    "OIDC_SUBJECT_SECRET": "oidc_subject_secret",
+}
+#: Shorter keys can be guessed offline from one signed cookie or one pairwise ``sub``.
+MIN_SECRET_LENGTH = 32
+
+HOW_TO_MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+HOW_TO_MAKE_A_FERNET_KEY = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
+
+
+class ConfigurationError(click.ClickException):
+    """Production mode was about to start on an embedded default.
+
+    A ``ClickException`` so that ``flask --app wsgi ...`` (which operators run in
+    production too) prints the message alone, not a traceback around it.
+    """
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -76,6 +106,8 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
     if portal_env not in ENVIRONMENTS:
         raise ValueError(f"PORTAL_ENV must be one of {ENVIRONMENTS}, not {portal_env!r}")
     development = portal_env == "development"
+    # Production never writes secrets to disk: a missing one stays missing, and is refused.
+    embedded = portal_env != "production"
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'portal.sqlite3'}"
     # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 spelled out.
@@ -85,13 +117,23 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
     secure_cookies = _flag(env.get("SESSION_COOKIE_SECURE"), not development)
     return {
         "PORTAL_ENV": portal_env,
-        "SECRET_KEY": env.get("SECRET_KEY") or load_secret_key(instance_path),
-        "OIDC_SUBJECT_SECRET": env.get("OIDC_SUBJECT_SECRET") or load_subject_secret(instance_path),
-        "ENCRYPTION_KEYS": load_encryption_keys(instance_path, env.get("ENCRYPTION_KEYS")),
+        "SECRET_KEY": env.get("SECRET_KEY")
+        or (load_secret_key(instance_path) if embedded else None),
+        "OIDC_SUBJECT_SECRET": env.get("OIDC_SUBJECT_SECRET")
+        or (load_subject_secret(instance_path) if embedded else None),
+        "ENCRYPTION_KEYS": load_encryption_keys(instance_path, env.get("ENCRYPTION_KEYS"))
+        if embedded or env.get("ENCRYPTION_KEYS")
+        else [],
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Parameters stay out of SQL error messages (and so out of logs): they are
+        # citizens' data. A developer's machine shows them, to debug with.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": not development},
         # Rate limits: in memory for one process, Redis when several share the load.
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # Several deployments (or a test run) can share one Redis without sharing limits.
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", ""),
+        # Processes serving this app: gunicorn.conf.py exports its worker count here.
+        "WORKERS": int(env.get("WEB_CONCURRENCY") or "1"),
         # The 429 page sets Retry-After itself; other responses need no limit headers.
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_ENABLED": True,
@@ -133,3 +175,64 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
         "WEBAUTHN_RP_NAME": env.get("WEBAUTHN_RP_NAME", "Portal Ciudadano"),
         "WEBAUTHN_ORIGINS": _list(env.get("WEBAUTHN_ORIGINS")) or ["http://localhost:5000"],
     }
+
+
+def embedded_defaults(config: Mapping[str, Any], instance_path: Path) -> list[str]:
+    """What ``config`` still takes from the embedded mode, one sentence per variable."""
+    problems = []
+    for name, file_name in SECRETS.items():
+        if not config.get(name):
+            generated = instance_path / file_name
+            value = "its lines, comma-separated," if name == "ENCRYPTION_KEYS" else "its value"
+            problems.append(
+                f"{name} is not set"
+                + (
+                    f" (an earlier start generated {generated}: move {value} into {name},"
+                    " or what it protects is lost)"
+                    if generated.exists()
+                    else ""
+                )
+            )
+    for name in ("SECRET_KEY", "OIDC_SUBJECT_SECRET"):
+        value = config.get(name)
+        if value and len(value) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"{name} is shorter than {MIN_SECRET_LENGTH} characters: make one with"
+                f" {HOW_TO_MAKE_A_KEY}"
+            )
+    if config.get("ENCRYPTION_KEYS"):
+        from cryptography.fernet import Fernet
+
+        for position, key in enumerate(config["ENCRYPTION_KEYS"], start=1):
+            try:
+                Fernet(key)
+            except ValueError:
+                problems.append(
+                    f"ENCRYPTION_KEYS: key {position} is not a Fernet key: make one with"
+                    f" {HOW_TO_MAKE_A_FERNET_KEY}"
+                )
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL is not set, or names SQLite: production needs PostgreSQL")
+    workers = int(config.get("WORKERS") or 1)
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory") and workers > 1:
+        problems.append(
+            f"REDIS_URL is not set: each of the {workers} workers would keep rate limits"
+            " of its own, multiplying every limit"
+        )
+    return problems
+
+
+def refuse_embedded_defaults(config: Mapping[str, Any], instance_path: Path) -> None:
+    """Raise :class:`ConfigurationError` naming every embedded default production still uses."""
+    if config.get("PORTAL_ENV", "production") != "production":
+        return
+    problems = embedded_defaults(config, instance_path)
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise ConfigurationError(
+            "Portal Ciudadano does not start in production mode (PORTAL_ENV=production)"
+            f" on embedded defaults:\n{lines}\n"
+            f"Set them in the environment (README.md, Configuration): secrets with"
+            f" {HOW_TO_MAKE_A_KEY}, ENCRYPTION_KEYS with {HOW_TO_MAKE_A_FERNET_KEY}.\n"
+            "On a developer's machine, set PORTAL_ENV=development (make run does)."
+        )

@@ -24,6 +24,12 @@ from tests.support.testing_routes import blueprint as testing_blueprint
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Tests run on the embedded defaults (secrets generated into each test's instance/,
+# SQLite unless DATABASE_URL says otherwise), which production mode refuses. Set here,
+# not per app, so that what tests start as processes (the flask CLI) inherits it too;
+# tests of production mode ask for it explicitly.
+os.environ["PORTAL_ENV"] = "testing"
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compile the catalogues the tests render with, so no test sees stale translations."""
