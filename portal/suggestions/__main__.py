@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from portal.suggestions import RULES_DIR, load_rules
 def main() -> int:
     from portal.app import create_app
 
-    with create_app().app_context():
+    # A developer's check of rule files, so it runs on the embedded defaults unless told.
+    with create_app({"PORTAL_ENV": os.environ.get("PORTAL_ENV", "development")}).app_context():
         rules, errors = load_rules(Path(sys.argv[1]) if len(sys.argv) > 1 else RULES_DIR)
     for error in errors:
         print(error)
