@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from identity import record
 from identity.models import Account, utcnow
 from portal.extensions import db
-from procedures import catalogue, documents, workflow
+from procedures import abandonment, catalogue, documents, segments, workflow
 from procedures.definitions import (
     LANGUAGES,
     Condition,
@@ -239,12 +239,23 @@ def current_draft(account: Account, procedure: Procedure) -> Application | None:
 
 
 def start(
-    account: Account, procedure: Procedure, lang: str, now: datetime | None = None
+    account: Account,
+    procedure: Procedure,
+    lang: str,
+    now: datetime | None = None,
+    assisted_by: int | None = None,
 ) -> Application:
     """The citizen's draft for this procedure: the one they left, or a new one filled from
-    their record. Starting twice (a double click) gives the same draft."""
+    their record. Starting twice (a double click) gives the same draft.
+
+    ``assisted_by`` is the staff member filling it in at a counter with the citizen present
+    (counter mode): the draft is still the citizen's, and records who helped. A draft the
+    citizen began online and brings to the counter becomes an assisted one."""
     existing = current_draft(account, procedure)
     if existing is not None:
+        if assisted_by is not None:
+            existing.channel, existing.assisted_by_account_id = "counter", assisted_by
+            db.session.commit()
         return existing
     now = now or utcnow()
     held = record.attributes(account)
@@ -272,13 +283,48 @@ def start(
         created_at=now,
         updated_at=now,
         expires_at=now + DRAFT_LIFETIME,
+        channel="counter" if assisted_by is not None else "online",
+        assisted_by_account_id=assisted_by,
     )
     application.answers = {}
+    application.reached_page = reached_page(procedure, {})
     # Prefilled answers are offered, not yet given: they count once the page is saved.
     application.provenance = {**provenance, "_prefill": answers}
     db.session.add(application)
     db.session.commit()
     return application
+
+
+def may_fill(application: Application, account_id: int) -> bool:
+    """The citizen may fill in and follow their own application; the staff member who is
+    helping them at a counter may too, while the back office still lets them (it is
+    registered as ``app.extensions["counter_assistance"]``: staff, second factor, a
+    recorded purpose for this case within the sitting). ``procedures`` knows nothing of
+    staff, so that rule lives with them."""
+    if application.account_id == account_id:
+        return True
+    if application.channel != "counter" or application.assisted_by_account_id != account_id:
+        return False
+    allowed = current_app.extensions.get("counter_assistance")
+    return bool(allowed and allowed(application, account_id))
+
+
+def owner_name(application: Application) -> str:
+    """Whose application it is, by name (their email when the record holds none): what the
+    staff member filling it in at a counter sees at the top of each page."""
+    account = db.session.get(Account, application.account_id) if application.account_id else None
+    if account is None:
+        return ""
+    held = record.attributes(account)
+    names = [held[key].value for key in ("given_name", "family_name") if key in held]
+    return " ".join(str(name) for name in names if name) or account.email
+
+
+def reached_page(procedure: Procedure, answers: dict[str, Any]) -> str:
+    """Where a draft stands, for the abandonment figures: the first page still to answer,
+    or ``abandonment.CHECK`` when only checking and sending are left."""
+    page = first_unanswered(procedure, answers)
+    return page.id if page is not None else abandonment.CHECK
 
 
 def prefilled(application: Application) -> dict[str, Any]:
@@ -297,6 +343,7 @@ def save_page(
     answers = application.answers
     answers.update(values)
     application.answers = clean(procedure, answers)
+    application.reached_page = reached_page(procedure, application.answers)
     application.updated_at = now
     application.expires_at = now + DRAFT_LIFETIME
     application.reminded_at = None
@@ -333,12 +380,17 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def submit(
-    application: Application, procedure: Procedure, now: datetime | None = None
+    application: Application,
+    procedure: Procedure,
+    now: datetime | None = None,
+    by_account_id: int | None = None,
 ) -> Application:
     """Submit the draft: application, registry entry and timeline event in one transaction.
 
     Idempotent: a second call (double click, back and resubmit, retry after a time-out)
     finds the application no longer a draft and returns it with its first receipt.
+    ``by_account_id`` is who pressed Send: the citizen, or the staff member assisting them
+    at a counter, who is then the event's actor.
     """
     if not application.is_draft:
         return application
@@ -377,17 +429,25 @@ def submit(
             at=now,
             kind="submitted",
             to_state=procedure.workflow.initial,
-            actor="citizen",
-            actor_account_id=application.account_id,
+            **_submitter(application, by_account_id),
         )
     )
     application.answers = answers
+    application.age_band, application.district = segments.at_submission(
+        application.account_id, now.astimezone(ZoneInfo(zone_name)).date()
+    )
     application.expires_at = None
     application.due_at = add_months(now, procedure.max_resolution_months)
     documents.issue_receipt(application, now)
     db.session.commit()
     db.session.refresh(application)
     return application
+
+
+def _submitter(application: Application, by_account_id: int | None) -> dict[str, Any]:
+    if by_account_id is not None and by_account_id != application.account_id:
+        return {"actor": "staff", "actor_account_id": by_account_id}
+    return {"actor": "citizen", "actor_account_id": application.account_id}
 
 
 def _file_kept(file_id: int, answers: dict[str, Any]) -> bool:
@@ -454,6 +514,7 @@ def delete_expired_drafts(now: datetime | None = None) -> int:
     from procedures import uploads
 
     for application in expired:
+        abandonment.record(application)
         uploads.delete_all(application)
         db.session.delete(application)
     db.session.commit()
@@ -469,5 +530,6 @@ def forget_drafts(account: Account, **_: object) -> None:
         select(Application).where(Application.account_id == account.id, Application.status == DRAFT)
     ).all()
     for application in drafts:
+        abandonment.record(application)
         uploads.delete_all(application)
         db.session.delete(application)

@@ -14,11 +14,13 @@ blueprint = Blueprint("backoffice", __name__, url_prefix="/<lang:lang>/staff")
 def init_app(app: Flask) -> None:
     from identity import signals as identity_signals
     from portal import audit
-    from portal.backoffice import models, staff, views  # noqa: F401 - routes and tables
+    from portal.backoffice import counter, counter_views, models, staff, views  # noqa: F401 - routes and tables
+    from portal.backoffice import figures_views  # noqa: F401 - the figures' routes
     from procedures import catalogue
     from procedures.views import current_lang
 
     app.extensions["make_staff"] = staff.make_staff
+    app.extensions["counter_assistance"] = counter.may_assist
     identity_signals.account_closing.connect(staff.forget)
     app.register_blueprint(blueprint)
     app.jinja_env.globals.update(

@@ -388,3 +388,10 @@ def actor_names(events: list[TimelineEvent]) -> dict[int, str]:
         return {}
     rows = db.session.execute(select(Account.id, Account.email).where(Account.id.in_(ids)))
     return {one: email for one, email in rows}
+
+
+def email_of(account_id: int | None) -> str | None:
+    """A colleague's email (who filled in a counter application, say), or None."""
+    if account_id is None:
+        return None
+    return db.session.scalar(select(Account.email).where(Account.id == account_id))

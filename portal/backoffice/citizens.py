@@ -63,12 +63,23 @@ def search(staff: Staff, query: str, purpose: str, detail: str | None) -> list[F
         found.append(
             Found(
                 account_id,
-                " ".join(part for part in (held["given_name"], held["family_name"]) if part),
+                _full_name(held),
                 held["national_id"][-3:],
                 account.email,  # type: ignore[union-attr]
             )
         )
     return found
+
+
+def _full_name(held: dict[str, str]) -> str:
+    return " ".join(part for part in (held.get("given_name"), held.get("family_name")) if part)
+
+
+def name_of(account: Account) -> str:
+    """The citizen's full name from their record, or their email when none is held; only
+    once a purpose covers reading them."""
+    held = {row.name: row.value for row in my_data.rows(account)}
+    return _full_name(held) or account.email
 
 
 def current_grant(

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.audit import PURPOSES
 from portal.backoffice import decisions
+from portal.i18n import LANGUAGES
 
 MESSAGE_MAX = 5000
 DETAIL_MAX = 500
@@ -124,3 +132,35 @@ class AssignForm(FlaskForm):
     def validate_to(self, field: SelectField) -> None:
         if field.data not in {str(value) for value, _text in field.choices or []}:
             raise ValidationError(_l("Select who will handle the case"))
+
+
+class CounterForm(FlaskForm):
+    """Start an application with a citizen at the desk. The procedures are the agency's,
+    set by the view; the language is the one the citizen wants to read it in."""
+
+    procedure = RadioField(
+        _l("Which procedure is the person applying for?"),
+        validate_choice=False,  # checked below, with our translated message
+        validators=[InputRequired(_l("Select the procedure"))],
+    )
+    language = RadioField(
+        _l("Which language should the application, its receipt and its emails be in?"),
+        choices=[
+            SelectChoice(code, language.native_name, render_kw={"lang": code})
+            for code, language in LANGUAGES.items()
+        ],
+        validate_choice=False,
+        validators=[InputRequired(_l("Select the language of the application"))],
+    )
+    identity_checked = BooleanField(
+        _l("I have seen the person's identity document, and they are here with me"),
+        validators=[DataRequired(_l("Confirm that you have seen the person's identity document"))],
+    )
+
+    def validate_procedure(self, field: RadioField) -> None:
+        if field.data not in {str(value) for value, *_rest in field.choices or []}:
+            raise ValidationError(_l("Select the procedure"))
+
+    def validate_language(self, field: RadioField) -> None:
+        if field.data not in LANGUAGES:
+            raise ValidationError(_l("Select the language of the application"))

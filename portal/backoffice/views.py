@@ -215,6 +215,7 @@ def case(found: cases.StaffCase, grant: DataAccess) -> str:
         events=_events(found, lang),
         request_open=workflow.open_request(found.application, found.procedure),
         language_name=language_name(found.application.language),
+        assisted_by=cases.email_of(found.application.assisted_by_account_id),
         assign_form=_assign_form(),
         record_rows=_record_rows(found),
         answers=receipts.answer_rows(

@@ -165,6 +165,7 @@ LABELS: dict[str, LazyString] = {
     "channel": _l("How it reached us (online, or at a counter with our staff)"),
     "age_band": _l("Your age band, kept for statistics"),
     "district": _l("Your postcode district, kept for statistics"),
+    "reached_page": _l("The page of the form you had reached, kept for statistics"),
     "number": _l("Registry number"),
     "year": _l("Year"),
     "sequence": _l("Number within the year"),

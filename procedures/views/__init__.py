@@ -68,6 +68,7 @@ def init_app(app: Flask) -> None:
         document_title=labels.document_title,
         document_kind_label=labels.document_kind_label,
         grouped_csv=documents.grouped,
+        assisted_name=applications.owner_name,
     )
 
 

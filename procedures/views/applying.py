@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
+from identity.models import Account
 from portal.extensions import db, limiter
 from procedures import applications, catalogue, emails, forms, receipts, uploads
 from procedures.definitions import Page, Procedure
@@ -30,14 +31,23 @@ class SubmitForm(FlaskForm):
 
 
 def _own(reference: str) -> tuple[Application, Procedure]:
+    """The citizen's own application (withdrawing it is theirs alone)."""
     application = db.session.scalar(select(Application).where(Application.reference == reference))
     if application is None or application.account_id != current_user.id:
         abort(404)
     return application, applications.definition_of(application)
 
 
+def _fillable(reference: str) -> tuple[Application, Procedure]:
+    """The application, for its citizen or for the staff member helping them at a counter."""
+    application = db.session.scalar(select(Application).where(Application.reference == reference))
+    if application is None or not applications.may_fill(application, current_user.id):
+        abort(404)
+    return application, applications.definition_of(application)
+
+
 def _draft(reference: str) -> tuple[Application, Procedure]:
-    application, procedure = _own(reference)
+    application, procedure = _fillable(reference)
     if not application.is_draft:
         return abort(redirect(url_for(".confirmation", reference=reference)))  # type: ignore[func-returns-value]
     return application, procedure
@@ -77,7 +87,7 @@ def start(slug: str) -> Response:
 @login_required
 def resume(reference: str) -> Response:
     """Back to where the citizen left off: the first page not yet answered."""
-    application, procedure = _own(reference)
+    application, procedure = _fillable(reference)
     if not application.is_draft:
         return redirect(url_for(".confirmation", reference=reference))
     return redirect(_resume_url(application, procedure))
@@ -252,16 +262,17 @@ def check(reference: str) -> str | Response:
 @login_required
 @limiter.limit("20 per minute")
 def submit(reference: str) -> Response:
-    application, procedure = _own(reference)
+    application, procedure = _fillable(reference)
     if not SubmitForm().validate_on_submit():
         abort(400)
     if application.is_draft:
         try:
-            submitted = applications.submit(application, procedure)
+            submitted = applications.submit(application, procedure, by_account_id=current_user.id)
         except applications.IncompleteError as error:
             return redirect(_page_url(application, error.page))
-        if submitted.registry_entry is not None and not _emailed(submitted):
-            emails.submitted(submitted, procedure, current_user)
+        owner = db.session.get(Account, submitted.account_id) if submitted.account_id else None
+        if owner is not None and submitted.registry_entry is not None and not _emailed(submitted):
+            emails.submitted(submitted, procedure, owner)  # the citizen's, even at a counter
     return redirect(url_for(".confirmation", reference=reference))
 
 
@@ -272,7 +283,7 @@ def _emailed(application: Application) -> bool:
 @blueprint.route("/<reference>/confirmation")
 @login_required
 def confirmation(reference: str) -> str | Response:
-    application, procedure = _own(reference)
+    application, procedure = _fillable(reference)
     if application.is_draft:
         return redirect(_resume_url(application, procedure))
     return render_template(
@@ -289,7 +300,7 @@ def confirmation(reference: str) -> str | Response:
 @login_required
 @limiter.limit("30 per minute")
 def receipt(reference: str) -> Response:
-    application, procedure = _own(reference)
+    application, procedure = _fillable(reference)
     if application.is_draft or application.registry_entry is None:
         abort(404)
     lang = current_lang()
@@ -300,7 +311,7 @@ def receipt(reference: str) -> Response:
 @blueprint.route("/<reference>/files/<int:file_id>")
 @login_required
 def download(reference: str, file_id: int) -> Response:
-    application, _procedure = _own(reference)
+    application, _procedure = _fillable(reference)
     stored = db.session.get(ApplicationFile, file_id)
     if stored is None or stored.application_id != application.id:
         abort(404)

@@ -206,7 +206,9 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     one waiting for the citizen, or the one ``reference`` or ``case`` names: ``decided``
     or ``reviewed``), holding it; with a ``reference``, having opened it for a purpose
     too. ``file_id`` becomes one of its files; ``account_id`` the citizen's account, found
-    in a search for a purpose (their record may be opened). ``staff_weak`` is an administrator
+    in a search for a purpose (their record may be opened); ``reference=counter`` an
+    application the staff member is filling in with the citizen at a counter (a caseworker
+    of the City Council, then). ``staff_weak`` is an administrator
     signed in with an authenticator app, not the passkey or key administrators need."""
     from identity import accounts
     from portal.backoffice import access, cases, staff
@@ -227,6 +229,9 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     slug = db.session.scalar(
         select(Application.procedure_slug).where(Application.reference == reference)
     )
+    if values.get("reference") == "counter":
+        _counter(account, citizen, values)
+        return
     role = "administrator" if name == "staff_weak" else "supervisor"
     member = staff.make_staff(account, catalogue.get(slug).agency.key, "Registro", role)
     if name == "staff_weak":
@@ -246,6 +251,19 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
                 select(ApplicationFile.id).where(ApplicationFile.application_id == application_id)
             )
         )
+
+
+def _counter(account: Any, citizen: Any, values: dict[str, str]) -> None:
+    """``account`` is a City Council caseworker filling in a bulky-waste collection with
+    ``citizen`` at the counter; ``reference`` becomes that draft."""
+    from portal.backoffice import access, counter, staff
+    from procedures import catalogue
+
+    procedure = catalogue.get("bulky-waste-collection")
+    member = staff.make_staff(account, procedure.agency.key, "Registro", "caseworker")
+    me = staff.Staff(member, account)
+    access.record(me, citizen.id, "search", "", "counter", None)
+    values["reference"] = counter.start(me, citizen, procedure, g.lang).reference
 
 
 SIGNED_IN_STATES = (
