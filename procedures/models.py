@@ -70,6 +70,9 @@ class Application(db.Model):  # type: ignore[name-defined]
     #: (an age band such as "30-44", a postcode district): never a birth date or address.
     age_band: Mapped[str | None] = mapped_column(String(10))
     district: Mapped[str | None] = mapped_column(String(10))
+    #: Drafts: the page the citizen had reached when they last saved one (the first still
+    #: unanswered), so the agency can see where unsent forms stop (procedures.abandonment).
+    reached_page: Mapped[str | None] = mapped_column(String(80))
 
     snapshot: Mapped[DefinitionSnapshot] = relationship()
     registry_entry: Mapped[RegistryEntry | None] = relationship(back_populates="application")
