@@ -10,7 +10,7 @@ import flask_babel
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import components, errors, i18n, security
+from portal import components, errors, i18n, observability, security
 from portal import config as config_module
 from portal.extensions import babel, csrf, db, limiter, migrate
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(instance, environ))
     app.config.from_mapping(overrides)
     config_module.refuse_embedded_defaults(app.config, instance)
+    observability.init_app(app)  # first: what follows may already log
     configure_extensions(app)
     configure_templates(app)
     components.init_app(app)
@@ -95,10 +96,8 @@ def configure_blueprints(app: Flask) -> None:
     import procedures.views
     from portal import audit, backoffice, folder, notifications, suggestions
     from portal.pages.views import blueprint as pages
-    from portal.pages.views import health
 
     app.register_blueprint(pages)
-    app.register_blueprint(health)
     identity.views.init_app(app)
     identity.oidc.init_app(app)
     procedures.views.init_app(app)

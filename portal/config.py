@@ -91,6 +91,17 @@ def load_subject_secret(instance_path: Path) -> str:
     return _private_file(path, lambda: secrets.token_urlsafe(48)).strip()
 
 
+def default_log_format(portal_env: str, configured: str | None) -> str:
+    """``LOG_FORMAT``: ``json`` or ``text``; JSON unless this is a developer's machine or a test.
+
+    Read by gunicorn.conf.py too, so gunicorn's lines match the app's.
+    """
+    log_format = (configured or ("json" if portal_env == "production" else "text")).lower()
+    if log_format not in {"json", "text"}:
+        raise ValueError(f"LOG_FORMAT must be json or text, not {log_format!r}")
+    return log_format
+
+
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -166,6 +177,11 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
         "WTF_CSRF_SSL_STRICT": True,
         "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
+        # Logs: JSON lines for a collector in production, Flask's plain lines elsewhere.
+        "LOG_FORMAT": default_log_format(portal_env, env.get("LOG_FORMAT")),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        # /metrics answers only to this bearer token, and is not there without one.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "es",
         "BABEL_DEFAULT_TIMEZONE": env.get("PORTAL_TIMEZONE", "Europe/Madrid"),

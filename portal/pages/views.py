@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from flask import Blueprint, current_app, jsonify, render_template
-from sqlalchemy import text
-
-from portal.extensions import db, limiter
+from flask import Blueprint, current_app, render_template
 
 blueprint = Blueprint("pages", __name__, url_prefix="/<lang:lang>")
-health = Blueprint("health", __name__)
 
 #: When the accessibility statement was prepared and last reviewed (RD 1112/2018 art. 15).
 STATEMENT_PREPARED = date(2026, 11, 21)
@@ -50,18 +46,3 @@ def cookies() -> str:
 @blueprint.get("/contact")
 def contact() -> str:
     return render_template("pages/contact.html", opening=PHONE_OPENS, closing=PHONE_CLOSES)
-
-
-@health.get("/healthz")
-@limiter.exempt
-def healthz() -> tuple[object, int]:
-    """Liveness plus the database: what a load balancer needs to route around a bad node."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:
-        current_app.logger.exception("Health check: database unreachable")
-        db.session.rollback()
-        database = "unavailable"
-    status = 200 if database == "ok" else 503
-    return jsonify(status="ok" if status == 200 else "unavailable", database=database), status

@@ -42,16 +42,3 @@ def test_migrations_build_exactly_the_models(database_url, tmp_path) -> None:
             )
             differences = compare_metadata(context, db.metadata)
     assert differences == [], "the models changed: add a migration (flask db migrate)"
-
-
-def test_health_check_reports_the_database(client) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
-
-
-def test_health_check_says_when_the_database_is_down(tmp_path) -> None:
-    app = make_test_app("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1", tmp_path)
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "unavailable"}

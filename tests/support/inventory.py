@@ -80,7 +80,10 @@ CHANGE_OF_ADDRESS_PAGES = (
 INVENTORY: list[Page] = [
     Page("root", kind="redirect", status=302),
     Page("static", {"filename": "css/portal.css"}, kind="static"),
-    Page("health.healthz", kind="json"),
+    Page("observability.healthz", kind="json"),
+    Page("observability.readyz", kind="json"),
+    # Not there without METRICS_TOKEN (tests/web/test_observability.py sets one).
+    Page("observability.prometheus_metrics", kind="text", status=404),
     Page("pages.home"),
     Page("pages.accessibility"),
     Page("pages.privacy"),
