@@ -10,7 +10,7 @@ import flask_babel
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import components, errors, i18n, observability, security
+from portal import components, compression, errors, i18n, observability, security, static_files
 from portal import config as config_module
 from portal.extensions import babel, csrf, db, limiter, migrate
 
@@ -43,6 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_blueprints(app)
     security.init_app(app)
     errors.init_app(app)
+    static_files.init_app(app)
+    compression.init_app(app)
     configure_cli(app)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
