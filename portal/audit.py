@@ -32,6 +32,7 @@ WHAT = {
     "case": _l("Your application"),
     "document": _l("A document issued to you"),
     "file": _l("A file you sent"),
+    "contact": _l("A note of your contact with us"),
 }
 #: Why, from the list staff choose from (or "other", with their own words).
 PURPOSES = {

@@ -14,8 +14,15 @@ blueprint = Blueprint("backoffice", __name__, url_prefix="/<lang:lang>/staff")
 def init_app(app: Flask) -> None:
     from identity import signals as identity_signals
     from portal import audit
-    from portal.backoffice import counter, counter_views, models, staff, views  # noqa: F401 - routes and tables
-    from portal.backoffice import figures_views  # noqa: F401 - the figures' routes
+    from portal.backoffice import (
+        contacts_views,  # noqa: F401 - registers its routes
+        counter,
+        counter_views,  # noqa: F401 - registers its routes
+        figures_views,  # noqa: F401 - registers its routes
+        models,  # noqa: F401 - registers the tables
+        staff,
+        views,
+    )
     from procedures import catalogue
     from procedures.views import current_lang
 

@@ -20,7 +20,8 @@ from sqlalchemy.orm import selectinload
 from identity import lookup
 from identity.models import Account, utcnow
 from portal import audit
-from portal.backoffice import access, cases
+from portal.backoffice import access, cases, contacts
+from portal.backoffice.models import Contact
 from portal.backoffice.staff import Staff
 from portal.extensions import db
 from portal.folder import my_data
@@ -47,6 +48,7 @@ class Citizen:
     cases: list[Application]
     documents: list[IssuedDocument]
     history: list[TimelineEvent]
+    contacts: list[Contact]
 
 
 def search(staff: Staff, query: str, purpose: str, detail: str | None) -> list[Found] | None:
@@ -141,7 +143,14 @@ def load(staff: Staff, account_id: int, history_size: int = 30) -> Citizen | Non
         key=lambda event: (event.at, event.id),
         reverse=True,
     )[:history_size]
-    return Citizen(account, my_data.rows(account), applications, documents, history)
+    return Citizen(
+        account,
+        my_data.rows(account),
+        applications,
+        documents,
+        history,
+        contacts.for_citizen(staff, account_id)[:history_size],
+    )
 
 
 def status_of(application: Application, lang: str) -> str:

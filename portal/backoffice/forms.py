@@ -15,8 +15,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.audit import PURPOSES
-from portal.backoffice import decisions
+from portal.backoffice import contacts, decisions
 from portal.i18n import LANGUAGES
+from procedures.forms import DateParts
 
 MESSAGE_MAX = 5000
 DETAIL_MAX = 500
@@ -164,3 +165,52 @@ class CounterForm(FlaskForm):
     def validate_language(self, field: RadioField) -> None:
         if field.data not in LANGUAGES:
             raise ValidationError(_l("Select the language of the application"))
+
+
+class ContactForm(FlaskForm):
+    """A call, visit, email or letter. The procedures are the agency's, set by the view."""
+
+    channel = RadioField(
+        _l("How did the person contact us?"),
+        choices=[SelectChoice(key, text) for key, text in contacts.CHANNELS.items()],
+        validate_choice=False,  # checked below, with our translated message
+        validators=[InputRequired(_l("Select how the person contacted us"))],
+    )
+    topic = StringField(
+        _l("What was it about?"),
+        validators=[
+            DataRequired(_l("Write what the contact was about")),
+            _too_long(contacts.TOPIC_MAX),
+        ],
+    )
+    procedure = SelectField(_l("Procedure"), validate_choice=False)
+    reference = StringField(_l("Case reference"), validators=[_too_long(20)])
+    summary = TextAreaField(
+        _l("What was said"),
+        validators=[
+            DataRequired(_l("Write what was said")),
+            _too_long(contacts.SUMMARY_MAX),
+        ],
+    )
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=[SelectChoice(key, text) for key, text in contacts.OUTCOMES.items()],
+        validate_choice=False,
+        validators=[InputRequired(_l("Select the outcome"))],
+    )
+    follow_up_on = DateParts(_l("Come back to them by"), future=True)
+
+    def validate_channel(self, field: RadioField) -> None:
+        if field.data not in contacts.CHANNELS:
+            raise ValidationError(_l("Select how the person contacted us"))
+
+    def validate_procedure(self, field: SelectField) -> None:
+        if field.data and field.data not in {str(v) for v, *_rest in field.choices or []}:
+            raise ValidationError(_l("Select one of your agency's procedures, or none"))
+
+    def validate_outcome(self, field: RadioField) -> None:
+        if field.data not in contacts.OUTCOMES:
+            raise ValidationError(_l("Select the outcome"))
+
+    def validate_follow_up_on(self, field: DateParts) -> None:
+        field.check(str(field.label.text), optional=self.outcome.data != "follow_up")

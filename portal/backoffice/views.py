@@ -456,13 +456,36 @@ def citizen(account_id: int) -> str | Response:
             {"key": row.label, "value": row.value or _("Not held")} for row in seen.record
         ],
         statuses={one.id: citizens_module.status_of(one, lang) for one in seen.cases},
-        history=[
+        history=_history(seen, lang),
+    )
+
+
+def _history(seen: citizens_module.Citizen, lang: str) -> list[dict[str, Any]]:
+    """What happened with the agency across channels: case events and contacts, newest first."""
+    from portal.backoffice.contacts import CHANNELS, OUTCOMES
+
+    items = [
+        (
+            event.at,
             {
                 "title": citizens_module.describe(event, seen, lang),
-                "datetime": event.at.isoformat(),
-                "time_text": format_datetime(event.at, "medium"),
                 "body": event.reason,
-            }
-            for event in seen.history
-        ],
-    )
+            },
+        )
+        for event in seen.history
+    ] + [
+        (
+            contact.at,
+            {
+                "title": f"{CHANNELS[contact.channel]}: {contact.topic}",
+                "body": f"{contact.summary}\n{OUTCOMES[contact.outcome]}",
+                "href": url_for(".contact", contact_id=contact.id),
+            },
+        )
+        for contact in seen.contacts
+    ]
+    items.sort(key=lambda item: item[0], reverse=True)
+    return [
+        {**shown, "datetime": at.isoformat(), "time_text": format_datetime(at, "medium")}
+        for at, shown in items[:40]
+    ]

@@ -43,6 +43,7 @@ TABLES: dict[str, LazyString] = {
     "timeline_events": _l("What happened to your applications"),
     "issued_documents": _l("Documents issued to you"),
     "appointments": _l("Your appointments"),
+    "contacts": _l("Your calls, visits and letters to us"),
     "satisfaction_invitations": _l("Questions about our service"),
     "notifications": _l("Notifications"),
     "notification_preferences": _l("Notification emails"),
@@ -67,10 +68,14 @@ ACTING = frozenset(
         ("case_assignments", "staff_account_id"),
         ("case_assignments", "assigned_by_account_id"),
         ("applications", "assisted_by_account_id"),
+        ("contacts", "recorded_by_account_id"),
+        ("case_opinions", "asked_by_account_id"),
+        ("case_opinions", "answered_by_account_id"),
+        ("case_routes", "routed_by_account_id"),
     }
 )
 #: The back office's working data about a case (who holds it), never the citizen's.
-BACK_OFFICE = frozenset({"case_assignments"})
+BACK_OFFICE = frozenset({"case_assignments", "case_opinions", "case_routes"})
 
 
 def _shown_to_owner(table: Table) -> ColumnElement[bool] | None:
@@ -107,6 +112,7 @@ DECODED: dict[tuple[str, str], tuple[str, Callable[[str], Any]]] = {
         "value",
         lambda text: json.loads(encryption.decrypt(text)),
     ),
+    ("contacts", "summary_encrypted"): ("summary", encryption.decrypt),
 }
 
 #: Links between rows and technical counters: in the JSON, not on the readable page.
@@ -119,6 +125,7 @@ INTERNAL = frozenset(
         "viewer_account_id",
         "actor_account_id",
         "assisted_by_account_id",
+        "recorded_by_account_id",
         "client_pk",
         "code_id",
         "session_id",
@@ -162,7 +169,12 @@ LABELS: dict[str, LazyString] = {
     "submitted_at": _l("Sent on"),
     "due_at": _l("Legal deadline"),
     "clock_paused_at": _l("Deadline paused since"),
-    "channel": _l("How it reached us (online, or at a counter with our staff)"),
+    "channel": _l("How it reached us (online, at an office, by phone, email or letter)"),
+    "topic": _l("What it was about"),
+    "summary": _l("What was said"),
+    "outcome": _l("Outcome"),
+    "follow_up_on": _l("We were to come back to you by"),
+    "follow_up_done_at": _l("We came back to you on"),
     "age_band": _l("Your age band, kept for statistics"),
     "district": _l("Your postcode district, kept for statistics"),
     "reached_page": _l("The page of the form you had reached, kept for statistics"),

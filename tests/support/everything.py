@@ -13,7 +13,8 @@ from identity.models import AccountSession, utcnow
 from identity.oidc import authorize, clients
 from identity.oidc.models import OidcAuthorizationCode, OidcToken
 from portal import notifications, suggestions
-from portal.backoffice import cases, staff
+from portal.backoffice import cases, contacts, staff
+from portal.backoffice.models import CaseRoute, Opinion
 from portal.extensions import db
 from portal.folder import demo
 from tests.support.citizen import Citizen
@@ -49,6 +50,27 @@ def give_everything(site: Flask, citizen: Citizen) -> int:
         waiting = cases.locate(me, history.waiting)
         assert waiting is not None
         cases.claim(me, waiting[0])
+        # A call they made to the council (theirs), and an opinion asked on their case and
+        # the unit it was routed to (the back office's, kept out like the holder).
+        contacts.record(
+            me,
+            citizen_id=account.id,
+            channel="phone",
+            topic="Padrón",
+            summary="Asked how to register a newborn.",
+            outcome="answered",
+        )
+        db.session.add(
+            Opinion(
+                application_id=waiting[0],
+                agency="city-council",
+                from_unit="Padrón",
+                to_unit="Servicios Sociales",
+                question="¿Consta en vuestro registro?",
+                asked_by_account_id=account.id,
+            )
+        )
+        db.session.add(CaseRoute(application_id=waiting[0], unit="Padrón"))
         registered = clients.create(
             f"Agencia {account.id}", ["https://agency.example/cb"], sector="agency.example"
         )

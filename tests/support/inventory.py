@@ -293,6 +293,18 @@ INVENTORY += [
     Page("backoffice.citizens", state="staff", submit_empty=True),
     Page("backoffice.citizen", {"account_id": "citizen"}, state="staff", name="staff-citizen"),
     Page("backoffice.counter_start", {"account_id": "citizen"}, state="staff", submit_empty=True),
+    Page("backoffice.contact_list", state="staff", name="staff-contacts-empty"),
+    Page("backoffice.contact_list", {"due": "1"}, state="staff", name="staff-contacts-due"),
+    Page("backoffice.record_contact", state="staff", submit_empty=True),
+    Page(
+        "backoffice.record_contact",
+        {"citizen": "citizen"},
+        state="staff",
+        name="record-contact-with",
+        submit_empty=True,
+    ),
+    Page("backoffice.contact", {"contact_id": "call"}, state="staff", name="staff-contact"),
+    Page("backoffice.open_contact", {"contact_id": "call"}, state="staff", submit_empty=True),
     Page(
         "applications.page",
         {"reference": "counter", "page_id": "items"},

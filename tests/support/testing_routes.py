@@ -205,8 +205,9 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     """``account`` becomes a supervisor of the agency handling a busy citizen's case (the
     one waiting for the citizen, or the one ``reference`` or ``case`` names: ``decided``
     or ``reviewed``), holding it; with a ``reference``, having opened it for a purpose
-    too. ``file_id`` becomes one of its files; ``account_id`` the citizen's account, found
-    in a search for a purpose (their record may be opened); ``reference=counter`` an
+    too. ``file_id`` becomes one of its files; ``account_id`` (or ``citizen``) the citizen's
+    account, found in a search for a purpose (their record may be opened); ``contact_id``
+    a call from them the staff member recorded; ``reference=counter`` an
     application the staff member is filling in with the citizen at a counter (a caseworker
     of the City Council, then). ``staff_weak`` is an administrator
     signed in with an authenticator app, not the passkey or key administrators need."""
@@ -242,9 +243,24 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     if "reference" in values:
         access.open_case(me, citizen.id, reference, "case_handling", None)
         values["reference"] = reference
-    if "account_id" in values:
-        access.record(me, citizen.id, "search", "", "enquiry", None)
-        values["account_id"] = str(citizen.id)
+    for key in ("account_id", "citizen"):
+        if key in values:
+            access.record(me, citizen.id, "search", "", "enquiry", None)
+            values[key] = str(citizen.id)
+    if "contact_id" in values:
+        from identity.models import utcnow
+        from portal.backoffice import contacts
+
+        call = contacts.record(
+            me,
+            citizen_id=citizen.id,
+            channel="phone",
+            topic="Certificado de empadronamiento",
+            summary="Pregunta por el certificado.",
+            outcome="follow_up",
+            follow_up_on=utcnow().date(),
+        )
+        values["contact_id"] = str(call.id)
     if "file_id" in values:
         values["file_id"] = str(
             db.session.scalar(

@@ -259,11 +259,31 @@ def test_no_staff_page_reads_a_case_before_its_purpose_is_recorded(site) -> None
             .join(Application, Application.id == ApplicationFile.application_id)
             .where(Application.reference == history.waiting)
         )
+    # A colleague took a call from the citizen (a contact the worker has no purpose for).
+    colleague = staff_member(site, "pedro@villanueva.example")
+    with site.test_request_context("/en/"):
+        from portal.backoffice import contacts, staff
+
+        member = staff.membership(colleague.account().id)
+        call = contacts.record(
+            staff.Staff(member, db.session.merge(colleague.account())),
+            citizen_id=citizen.account().id,
+            channel="phone",
+            topic="Padrón",
+            summary="Pregunta por su expediente.",
+            outcome="answered",
+        )
+        db.session.commit()
+        call_id = call.id
     checked = 0
     for page in INVENTORY:
         if not page.endpoint.startswith("backoffice.") or page.state != "staff":
             continue
         values = {**page.values}
+        if "contact_id" in values:
+            values["contact_id"] = str(call_id)
+        if "citizen" in values:
+            values["citizen"] = str(citizen.account().id)
         if "reference" in values:
             values["reference"] = history.waiting
         if "file_id" in values:
