@@ -538,7 +538,10 @@ def _satisfaction(
         lambda month: format_skeleton("yMMMM", month, locale=lang),
         key=lambda month: month.strftime("%Y-%m"),
     )
-    return procedures, months, _rating("total", "", everyone)
+    # A handful of answers in all would be told apart by anyone who knows whose cases
+    # closed: the total is then hidden too, and with it every row.
+    answered = sum(everyone.values())
+    return procedures, months, _rating("total", "", everyone, 0 < answered < MIN_PEOPLE)
 
 
 def _ratings(
