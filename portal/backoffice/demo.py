@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from identity import accounts, encryption
 from identity import demo as identity_demo
 from identity.models import Factor, FactorKind, utcnow
-from portal.backoffice import staff
+from portal.backoffice import demo_figures, staff
 from portal.extensions import db
 from portal.folder.demo import submitted
 from procedures.models import Application
@@ -55,6 +55,7 @@ def load() -> list[str]:
                 )
                 if not has_cases:
                     submitted(citizen, slug, "es", now - timedelta(days=days))
+            demo_figures.load(account, now)
         db.session.commit()
     return [
         "Demo staff member (the staff area is at /es/staff/):",

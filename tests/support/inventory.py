@@ -332,6 +332,26 @@ INVENTORY += [
     ),
 ]
 
+# The agency's figures, as a supervisor of the busy citizen's agency: the last 90 days, and
+# dates that are wrong (the error summary), and the same figures as CSV
+INVENTORY += [
+    Page("backoffice.figures", state="staff"),
+    Page(
+        "backoffice.figures",
+        {
+            "first-day": "31",
+            "first-month": "2",
+            "first-year": "2025",
+            "last-day": "1",
+            "last-month": "",
+            "last-year": "2025",
+        },
+        state="staff",
+        name="figures-wrong-dates",
+    ),
+    Page("backoffice.figures_csv", state="staff", kind="file"),
+]
+
 HTML_PAGES = [page for page in INVENTORY if page.kind == "html"]
 FORM_PAGES = [page for page in HTML_PAGES if page.submit_empty]
 

@@ -541,3 +541,38 @@ def test_wrong_dates_are_explained_and_show_no_figures(
     assert summary is not None and message in "".join(summary.itertext())
     assert page.find(".//table") is None
     assert supervisor.client.get(f"/en/staff/figures.csv?{query}").status_code == 400
+
+
+def test_the_way_to_the_figures_is_offered_to_supervisors_only(site: Flask) -> None:
+    supervisor = staff_member(site, "jefa@villanueva.example", role="supervisor")
+    caseworker = staff_member(site, "pepe@villanueva.example", role="caseworker")
+    inbox = supervisor.page("/en/staff/")
+    assert "/en/staff/figures" in {a.get("href") for a in inbox.iter("a")}
+    inbox = caseworker.page("/en/staff/")
+    assert "/en/staff/figures" not in {a.get("href") for a in inbox.iter("a")}
+
+
+def test_the_demo_supervisor_has_figures_worth_reading(site: Flask) -> None:
+    from identity import demo
+    from portal.backoffice import demo as staff_demo
+
+    site.config["PORTAL_ENV"] = "development"
+    loaded = site.test_cli_runner().invoke(args=["demo", "load"])
+    assert loaded.exit_code == 0, loaded.output
+    marta = Citizen(site, site.test_client(), staff_demo.EMAIL, password=demo.PASSWORD)
+    marta.totp_secret = demo.TOTP_SECRET
+    marta.sign_in()
+
+    page = marta.page("/en/staff/figures")
+    totals = [
+        " ".join("".join(cell.itertext()).split())
+        for cell in page.find(".//table[@id='by-procedure']/tfoot/tr").findall("td")
+    ]
+    received, resolved = int(totals[0]), int(totals[1])
+    assert received >= 15 and resolved >= 12 and totals[5] == "1"  # the inbox's overdue case
+    ages = page.find(".//table[@id='segment-age_band']/tbody")
+    shown = ["".join(row.find("td").itertext()).strip() for row in ages.findall("tr")]
+    assert "not shown" in shown and any(value.isdigit() for value in shown)
+    assert page.find(".//table[@id='stopped-1']") is not None  # where forms stop
+    assert page.find(".//table[@id='satisfaction-procedures']") is not None
+    assert marta.text("/en/staff/").count("past its legal deadline") == 1
