@@ -63,6 +63,9 @@ run: $(VENV)/.installed compile-translations migrate  ## Set up and serve the po
 	@echo
 	PORTAL_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT)
 
+serve: $(VENV)/.installed compile-translations migrate  ## Production: gunicorn (gunicorn.conf.py) on http://$(HOST):$(PORT), configured by the environment (README)
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
+
 agency-demo: $(VENV)/.installed compile-translations migrate  ## Serve the portal and, on AGENCY_PORT, a demo agency site that signs in through it
 	PORTAL_ENV=development $(BIN)/flask demo load
 	@echo
@@ -88,4 +91,4 @@ lint: $(VENV)/.installed-test  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-.PHONY: help install browser compile-translations messages migrate run agency-demo test test-database bench lint
+.PHONY: help install browser compile-translations messages migrate run serve agency-demo test test-database bench lint

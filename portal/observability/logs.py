@@ -96,6 +96,10 @@ def json_handler(level: str = "INFO") -> logging.Handler:
     return handler
 
 
+#: Libraries that log every step at INFO: a line per PDF page is noise, not a record.
+CHATTY = {"weasyprint": "WARNING", "fontTools": "WARNING"}
+
+
 def install_json_logging(level: str) -> None:
     """Send every logger's lines, as JSON, to standard error (once per process).
 
@@ -106,6 +110,8 @@ def install_json_logging(level: str) -> None:
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         root.addHandler(json_handler())
     root.setLevel(level)
+    for name, quieter in CHATTY.items():
+        logging.getLogger(name).setLevel(quieter)
 
 
 def gunicorn_logconfig(level: str) -> dict[str, Any]:
@@ -126,6 +132,7 @@ def gunicorn_logconfig(level: str) -> dict[str, Any]:
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             # The app writes its own request line; gunicorn's would carry query strings.
             "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+            **{name: {"level": quieter} for name, quieter in CHATTY.items()},
         },
     }
 
