@@ -160,6 +160,9 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
         "SMTP_USERNAME": env.get("SMTP_USERNAME"),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS"), True),
+        # Uploaded documents: a folder every application server mounts (instance/uploads
+        # when unset, which suits one server).
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or None,
         # The site's address as citizens reach it: links in emails are built on it,
         # never on the request's Host header (which an attacker can forge).
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://localhost:5000"),
@@ -229,6 +232,11 @@ def embedded_defaults(config: Mapping[str, Any], instance_path: Path) -> list[st
                 )
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL is not set, or names SQLite: production needs PostgreSQL")
+    if not config.get("SMTP_HOST"):
+        problems.append(
+            "SMTP_HOST is not set: emails (account confirmations, password resets,"
+            " notifications) would be written to files in instance/mail/ and reach nobody"
+        )
     workers = int(config.get("WORKERS") or 1)
     if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory") and workers > 1:
         problems.append(

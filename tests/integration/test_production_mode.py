@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from portal import create_app
-from portal.config import ConfigurationError
+from portal.config import SECRETS, ConfigurationError
 from portal.observability.logs import JsonFormatter
 from tests.conftest import ROOT
 
@@ -53,6 +53,7 @@ def test_the_app_starts_in_production_when_given_everything(tmp_path, logging_re
             "OIDC_SUBJECT_SECRET": secrets.token_urlsafe(48),
             "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://portal@db.internal/portal",
+            "SMTP_HOST": "smtp.internal",
         }
     )
     assert app.config["PORTAL_ENV"] == "production"
@@ -72,7 +73,7 @@ def test_gunicorn_refuses_before_starting_a_worker(tmp_path) -> None:
     )
     said = result.stdout + result.stderr
     assert result.returncode != 0
-    for missing in ("SECRET_KEY", "ENCRYPTION_KEYS", "OIDC_SUBJECT_SECRET", "DATABASE_URL"):
+    for missing in (*SECRETS, "DATABASE_URL", "SMTP_HOST"):
         assert f"{missing} is not set" in said
     assert "each of the 2 workers would keep rate limits of its own" in said
     assert "Booting worker" not in said and "Traceback" not in said

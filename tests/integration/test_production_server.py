@@ -91,6 +91,9 @@ def production_environment(database: str, port: int, tmp_path: Path) -> dict[str
         "OIDC_SUBJECT_SECRET": secrets.token_urlsafe(48),
         "DATABASE_URL": database,
         "REDIS_URL": REDIS_URL,
+        # Nothing here sends mail; a closed port would refuse it if anything did.
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "1",
         "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(6)}",
         "DEFAULT_RATE_LIMIT": f"{LIMIT} per minute",
         "METRICS_TOKEN": TOKEN,

@@ -23,6 +23,7 @@ PRODUCTION = {
     "OIDC_SUBJECT_SECRET": "s" * 48,
     "DATABASE_URL": "postgresql://portal@db.internal/portal",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "SMTP_HOST": "smtp.internal",
     "WEB_CONCURRENCY": "4",
 }
 
@@ -95,6 +96,7 @@ def test_production_is_the_default_and_names_everything_it_misses(tmp_path) -> N
     assert "PORTAL_ENV=production" in message
     for name in ("SECRET_KEY", "ENCRYPTION_KEYS", "OIDC_SUBJECT_SECRET", "DATABASE_URL"):
         assert f"{name} is not set" in message
+    assert "SMTP_HOST is not set: emails" in message
     assert "PORTAL_ENV=development" in message, "says how a developer gets going"
     assert list(tmp_path.iterdir()) == [], "production writes no secret to disk"
 
@@ -115,6 +117,11 @@ def test_each_missing_secret_alone_is_refused(tmp_path, missing) -> None:
     message = refusal(tmp_path, **environ)
     assert f"{missing} is not set" in message
     assert message.count(" is not set") == 1
+
+
+def test_mail_written_to_files_is_refused_in_production(tmp_path) -> None:
+    environ = {k: v for k, v in PRODUCTION.items() if k != "SMTP_HOST"}
+    assert "would be written to files in instance/mail/" in refusal(tmp_path, **environ)
 
 
 def test_sqlite_is_refused_in_production(tmp_path) -> None:
