@@ -74,6 +74,11 @@ KINDS: dict[str, Kind] = {
         _l("When an application moves on, for example when we start reviewing it."),
         formal=False,
     ),
+    "reply": Kind(
+        _l("Replies to complaints and suggestions"),
+        _l("When we reply to a complaint, suggestion or thank-you you sent us."),
+        formal=False,
+    ),
     "document": Kind(
         _l("New documents"),
         _l("When we issue a certificate or another document for you."),
@@ -129,6 +134,8 @@ class Notification(db.Model):  # type: ignore[name-defined]
             return _("We have decided on your application “%(title)s”", title=title)
         if self.kind == "document":
             return _("A new document is ready: %(title)s", title=self.text("document", lang))
+        if self.kind == "reply":
+            return _("We have replied to your message “%(title)s”", title=title)
         if self.kind == "survey":
             return _("How did we do with your application “%(title)s”?", title=title)
         return _(
@@ -233,6 +240,8 @@ def kind_of(event: TimelineEvent, procedure: Procedure) -> str | None:
         return None
     if event.kind == "information_requested":
         return "request"
+    if event.to_state == "answered":  # a complaint's reply (workflows/complaints.yaml)
+        return "reply"
     state = procedure.workflow.states.get(event.to_state)
     if state is not None and state.clock == "stopped" and event.to_state != "closed":
         return "decision"

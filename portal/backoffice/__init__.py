@@ -15,11 +15,13 @@ def init_app(app: Flask) -> None:
     from identity import signals as identity_signals
     from portal import audit
     from portal.backoffice import (
+        complaints_views,  # noqa: F401 - registers its routes
         contacts_views,  # noqa: F401 - registers its routes
         counter,
         counter_views,  # noqa: F401 - registers its routes
         figures_views,  # noqa: F401 - registers its routes
         models,  # noqa: F401 - registers the tables
+        opinions_views,  # noqa: F401 - registers its routes
         staff,
         views,
     )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from identity.models import Account, utcnow
 from portal.backoffice import decisions
-from portal.backoffice.models import Assignment
+from portal.backoffice.models import Assignment, CaseRoute
 from portal.backoffice.staff import Staff, colleagues
 from portal.extensions import db
 from portal.folder import my_data
@@ -39,6 +39,9 @@ TIMELINE_TITLES = {
     "claimed": _l("Case claimed"),
     "assigned": _l("Case assigned"),
     "decided": _l("Decision"),
+    "routed": _l("Routed to a unit"),
+    "opinion_requested": _l("Opinion asked of another unit"),
+    "opinion_given": _l("Opinion given"),
 }
 ASSIGNED = ("all", "mine", "unassigned")
 
@@ -55,6 +58,10 @@ class Filters:
     assigned: str = "all"
     overdue: bool = False
     waiting: bool = False
+    #: Only procedures that follow this workflow ("complaints" for the complaints queue).
+    workflow: str = ""
+    #: "all", "mine" (routed to the staff member's unit) or "unrouted".
+    unit: str = "all"
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class Row:
     paused: bool
     overdue: bool
     assignee: str | None
+    #: The unit the case is routed to, if any.
+    unit: str | None = None
 
 
 def agency_procedures(agency: str) -> list[Procedure]:
@@ -107,6 +116,8 @@ def inbox(
     and how many of the agency's cases are overdue now."""
     now = now or utcnow()
     procedures = agency_procedures(staff.agency)
+    if filters.workflow:
+        procedures = [p for p in procedures if p.workflow.name == filters.workflow]
     by_slug = {p.slug: p for p in procedures}
     opened = open_states(procedures)
     where: list[ColumnElement[bool]] = [
@@ -130,7 +141,15 @@ def inbox(
         where.append(_overdue(now, opened))
     if filters.waiting:
         where.append(Application.clock_paused_at.is_not(None))
-    base = select(Application.id).outerjoin(Assignment, Assignment.application_id == Application.id)
+    if filters.unit == "mine":
+        where.append(CaseRoute.unit == staff.unit)
+    elif filters.unit == "unrouted":
+        where.append(CaseRoute.unit.is_(None))
+    base = (
+        select(Application.id)
+        .outerjoin(Assignment, Assignment.application_id == Application.id)
+        .outerjoin(CaseRoute, CaseRoute.application_id == Application.id)
+    )
     total = db.session.scalar(select(func.count()).select_from(base.where(*where).subquery()))
     rows = db.session.execute(
         select(
@@ -142,9 +161,11 @@ def inbox(
             Application.clock_paused_at,
             RegistryEntry.number,
             Account.email,
+            CaseRoute.unit,
         )
         .outerjoin(RegistryEntry, RegistryEntry.application_id == Application.id)
         .outerjoin(Assignment, Assignment.application_id == Application.id)
+        .outerjoin(CaseRoute, CaseRoute.application_id == Application.id)
         .outerjoin(Account, Account.id == Assignment.staff_account_id)
         .where(*where)
         .order_by(
@@ -157,7 +178,7 @@ def inbox(
         .offset((max(page, 1) - 1) * PAGE_SIZE)
     )
     found = []
-    for reference, slug, status, submitted_at, due_at, paused_at, number, assignee in rows:
+    for reference, slug, status, submitted_at, due_at, paused_at, number, assignee, unit in rows:
         procedure = by_slug[slug]
         state = procedure.workflow.states.get(status)
         found.append(
@@ -174,6 +195,7 @@ def inbox(
                 and status in opened
                 and due_at < now,
                 assignee=assignee,
+                unit=unit,
             )
         )
     return found, total or 0, overdue_count
@@ -203,6 +225,8 @@ class StaffCase:
     #: The applicant's record as staff read it (empty once the account is closed).
     citizen: list[my_data.Row]
     documents: list[IssuedDocument]
+    #: The unit the case is routed to, if any (complaints are).
+    unit: str | None = None
 
     @property
     def reference(self) -> str:
@@ -268,10 +292,14 @@ def load(application_id: int) -> StaffCase:
         ]
         if owner
         else [],
+        unit=db.session.scalar(
+            select(CaseRoute.unit).where(CaseRoute.application_id == application_id)
+        ),
     )
 
 
-def _internal(application_id: int, staff: Staff, kind: str, reason: str) -> TimelineEvent:
+def internal_event(application_id: int, staff: Staff, kind: str, reason: str) -> TimelineEvent:
+    """A timeline event for staff only (a note, a routing, an opinion): never the citizen's."""
     event = TimelineEvent(
         application_id=application_id,
         kind=kind,
@@ -302,7 +330,7 @@ def claim(staff: Staff, application_id: int) -> bool:
         held.staff_account_id = staff.account_id
         held.assigned_by_account_id = staff.account_id
         held.assigned_at = utcnow()
-    _internal(application_id, staff, "claimed", "")
+    internal_event(application_id, staff, "claimed", "")
     return True
 
 
@@ -319,7 +347,7 @@ def assign(staff: Staff, application_id: int, to_account_id: int) -> str:
     held.staff_account_id = to_account_id
     held.assigned_by_account_id = staff.account_id
     held.assigned_at = utcnow()
-    _internal(application_id, staff, "assigned", emails[to_account_id])
+    internal_event(application_id, staff, "assigned", emails[to_account_id])
     return emails[to_account_id]
 
 
@@ -330,7 +358,7 @@ def check_holder(staff: Staff, case: StaffCase) -> None:
 
 def add_note(staff: Staff, case: StaffCase, text: str) -> None:
     """An internal note: staff read it on the case; the citizen never does."""
-    _internal(case.application.id, staff, "internal_note", text)
+    internal_event(case.application.id, staff, "internal_note", text)
 
 
 def start_review(staff: Staff, case: StaffCase) -> None:

@@ -214,3 +214,53 @@ class ContactForm(FlaskForm):
 
     def validate_follow_up_on(self, field: DateParts) -> None:
         field.check(str(field.label.text), optional=self.outcome.data != "follow_up")
+
+
+class RouteForm(FlaskForm):
+    #: Choices are the agency's units, set by the view.
+    unit = SelectField(
+        _l("Route to the unit"),
+        validate_choice=False,
+        validators=[InputRequired(_l("Select the unit the case concerns"))],
+    )
+
+    def validate_unit(self, field: SelectField) -> None:
+        if field.data not in {str(value) for value, *_rest in field.choices or []}:
+            raise ValidationError(_l("Select the unit the case concerns"))
+
+
+def route_form(units: list[str], current: str | None) -> RouteForm:
+    form = RouteForm(unit=current or "")
+    form.unit.choices = [("", _l("Select a unit"))] + [(unit, unit) for unit in units]
+    return form
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField(
+        _l("Your reply"),
+        validators=[DataRequired(_l("Write your reply")), _too_long(MESSAGE_MAX)],
+    )
+
+
+class OpinionRequestForm(FlaskForm):
+    #: Choices are the agency's other units, set by the view.
+    unit = SelectField(
+        _l("Which unit do you want an opinion from?"),
+        validate_choice=False,
+        validators=[InputRequired(_l("Select the unit"))],
+    )
+    question = TextAreaField(
+        _l("What do you want to know?"),
+        validators=[DataRequired(_l("Write your question")), _too_long(MESSAGE_MAX)],
+    )
+
+    def validate_unit(self, field: SelectField) -> None:
+        if field.data not in {str(value) for value, *_rest in field.choices or []}:
+            raise ValidationError(_l("Select the unit"))
+
+
+class OpinionAnswerForm(FlaskForm):
+    answer = TextAreaField(
+        _l("Your unit's opinion"),
+        validators=[DataRequired(_l("Write your unit's opinion")), _too_long(MESSAGE_MAX)],
+    )

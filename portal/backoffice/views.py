@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 from identity import signin
 from portal import audit
 from portal.audit import PURPOSES, DataAccess
-from portal.backoffice import access, blueprint, cases, forms, staff
+from portal.backoffice import access, blueprint, cases, complaints, forms, opinions, staff
 from portal.backoffice import citizens as citizens_module
 from portal.extensions import db, limiter
 from portal.folder import my_data
@@ -139,7 +139,7 @@ def opened(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _back(reference: str) -> Response:
+def back_to_case(reference: str) -> Response:
     return redirect(url_for(".case", reference=reference))
 
 
@@ -216,6 +216,11 @@ def case(found: cases.StaffCase, grant: DataAccess) -> str:
         request_open=workflow.open_request(found.application, found.procedure),
         language_name=language_name(found.application.language),
         assisted_by=cases.email_of(found.application.assisted_by_account_id),
+        complaint=complaints.is_complaint(found),
+        route_form=forms.route_form(complaints.units(staff.current().agency), found.unit)
+        if complaints.is_complaint(found)
+        else None,
+        opinions=opinions.of_case(found.application.id),
         assign_form=_assign_form(),
         record_rows=_record_rows(found),
         answers=receipts.answer_rows(
@@ -265,16 +270,18 @@ def download(found: cases.StaffCase, grant: DataAccess, file_id: int) -> Respons
     )
 
 
-def _holding(found: cases.StaffCase) -> None:
+def holding(found: cases.StaffCase) -> None:
     try:
         cases.check_holder(staff.current(), found)
     except cases.NotHolderError:
         abort(403)
 
 
-def _step(found: cases.StaffCase, template: str, form: Any, act: Any, done: str) -> str | Response:
+def step_page(
+    found: cases.StaffCase, template: str, form: Any, act: Any, done: str
+) -> str | Response:
     """A page with one form that acts on the case: shown, then (valid) done and back."""
-    _holding(found)
+    holding(found)
     if form.validate_on_submit():
         try:
             act(form)
@@ -283,10 +290,10 @@ def _step(found: cases.StaffCase, template: str, form: Any, act: Any, done: str)
             flash(
                 _("The case has moved on since you opened this page. Check it again."), "important"
             )
-            return _back(found.reference)
+            return back_to_case(found.reference)
         db.session.commit()
         flash(done, "success")
-        return _back(found.reference)
+        return back_to_case(found.reference)
     return render_template(
         template,
         me=staff.current(),
@@ -300,7 +307,7 @@ def _step(found: cases.StaffCase, template: str, form: Any, act: Any, done: str)
 @limiter.limit("30 per minute", methods=["POST"])
 @opened
 def request_information(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
-    return _step(
+    return step_page(
         found,
         "backoffice/request.html",
         forms.RequestForm(),
@@ -318,7 +325,7 @@ def note(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
         cases.add_note(staff.current(), found, form.text.data.strip())
         db.session.commit()
         flash(_("Note added. The applicant does not see it."), "success")
-        return _back(found.reference)
+        return back_to_case(found.reference)
     return render_template("backoffice/note.html", me=staff.current(), case=found, form=form)
 
 
@@ -326,7 +333,7 @@ def note(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
 @limiter.limit("30 per minute", methods=["POST"])
 @opened
 def decide(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
-    return _step(
+    return step_page(
         found,
         "backoffice/decide.html",
         forms.DecideForm(),
@@ -341,7 +348,7 @@ def decide(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
 @limiter.limit("30 per minute", methods=["POST"])
 @opened
 def close(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
-    return _step(
+    return step_page(
         found,
         "backoffice/close.html",
         forms.CloseForm(),
@@ -352,16 +359,16 @@ def close(found: cases.StaffCase, _grant: DataAccess) -> str | Response:
 
 def _button(found: cases.StaffCase, act: Any, done: str, refused: str) -> Response:
     """A button that acts on the case at once; a refused act changes nothing and says so."""
-    _holding(found)
+    holding(found)
     try:
         act()
     except ValueError:  # TransitionRefusedError too: someone moved the case first
         db.session.rollback()
         flash(refused, "important")
-        return _back(found.reference)
+        return back_to_case(found.reference)
     db.session.commit()
     flash(done, "success")
-    return _back(found.reference)
+    return back_to_case(found.reference)
 
 
 @blueprint.post("/cases/<reference>/review")

@@ -293,6 +293,24 @@ INVENTORY += [
     Page("backoffice.citizens", state="staff", submit_empty=True),
     Page("backoffice.citizen", {"account_id": "citizen"}, state="staff", name="staff-citizen"),
     Page("backoffice.counter_start", {"account_id": "citizen"}, state="staff", submit_empty=True),
+    Page("backoffice.complaints_queue", state="staff", name="staff-complaints"),
+    Page(
+        "backoffice.case",
+        {"reference": "complaint"},
+        state="staff",
+        name="staff-case-complaint",
+    ),
+    Page("backoffice.reply", {"reference": "complaint"}, state="staff", submit_empty=True),
+    Page(
+        "backoffice.opinions_queue", {"opinion_id": "asked"}, state="staff", name="staff-opinions"
+    ),
+    Page("backoffice.ask_opinion", {"reference": "waiting"}, state="staff", submit_empty=True),
+    Page(
+        "backoffice.give_opinion",
+        {"reference": "waiting", "opinion_id": "asked"},
+        state="staff",
+        submit_empty=True,
+    ),
     Page("backoffice.contact_list", state="staff", name="staff-contacts-empty"),
     Page("backoffice.contact_list", {"due": "1"}, state="staff", name="staff-contacts-due"),
     Page("backoffice.record_contact", state="staff", submit_empty=True),

@@ -227,6 +227,8 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
     reference = {"decided": history.decided, "reviewed": history.reviewed}.get(
         chosen or "", history.waiting
     )
+    if chosen == "complaint":
+        reference = _complaint(citizen)
     slug = db.session.scalar(
         select(Application.procedure_slug).where(Application.reference == reference)
     )
@@ -261,12 +263,43 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
             follow_up_on=utcnow().date(),
         )
         values["contact_id"] = str(call.id)
+    if "opinion_id" in values:  # Social Services ask the reader's unit for its opinion
+        from portal.backoffice.models import Opinion
+
+        asked = Opinion(
+            application_id=application_id,
+            agency=member.agency,
+            from_unit="Servicios Sociales",
+            to_unit=member.unit,
+            question="¿Consta esta persona en su registro?",
+        )
+        db.session.add(asked)
+        db.session.flush()
+        values["opinion_id"] = str(asked.id)
     if "file_id" in values:
         values["file_id"] = str(
             db.session.scalar(
                 select(ApplicationFile.id).where(ApplicationFile.application_id == application_id)
             )
         )
+
+
+def _complaint(citizen: Any) -> str:
+    """A complaint the citizen sent to the City Council (the complaints workflow)."""
+    from identity import accounts
+    from portal.backoffice import staff
+    from procedures import applications, catalogue, samples
+
+    procedure = catalogue.get("complaint-or-suggestion")
+    application = applications.start(citizen, procedure, g.lang)
+    samples.fill(application, procedure)
+    applications.submit(application, procedure)
+    # Another unit of the agency, for the routing form to offer.
+    colleague = accounts.create_account(
+        f"social-{secrets.token_hex(4)}@example.es", STATE_PASSWORD, g.lang
+    )
+    staff.make_staff(colleague, procedure.agency.key, "Servicios Sociales", "caseworker")
+    return application.reference
 
 
 def _counter(account: Any, citizen: Any, values: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ from flask import Flask, url_for
 from sqlalchemy import func, select
 
 from portal.audit import DataAccess
-from portal.backoffice.models import Assignment
+from portal.backoffice.models import Assignment, Opinion
 from portal.extensions import db
 from portal.folder.satisfaction import Answer
 from procedures import applications, catalogue, samples
@@ -273,8 +273,19 @@ def test_no_staff_page_reads_a_case_before_its_purpose_is_recorded(site) -> None
             summary="Pregunta por su expediente.",
             outcome="answered",
         )
+        waiting_id = db.session.scalar(
+            select(Application.id).where(Application.reference == history.waiting)
+        )
+        asked = Opinion(
+            application_id=waiting_id,
+            agency="city-council",
+            from_unit="Padrón",
+            to_unit="Padrón",
+            question="¿Consta?",
+        )
+        db.session.add(asked)
         db.session.commit()
-        call_id = call.id
+        call_id, opinion_id = call.id, asked.id
     checked = 0
     for page in INVENTORY:
         if not page.endpoint.startswith("backoffice.") or page.state != "staff":
@@ -282,6 +293,8 @@ def test_no_staff_page_reads_a_case_before_its_purpose_is_recorded(site) -> None
         values = {**page.values}
         if "contact_id" in values:
             values["contact_id"] = str(call_id)
+        if "opinion_id" in values:
+            values["opinion_id"] = str(opinion_id)
         if "citizen" in values:
             values["citizen"] = str(citizen.account().id)
         if "reference" in values:
