@@ -1,11 +1,11 @@
 """Figures worth reading for the demo supervisor: three months of the City Council's service.
 
 Fourteen neighbours apply, online or at the counter with the supervisor; most cases are
-resolved within days, one after a request for information, a few are still open; some
-forms were left half-way (two of them since deleted); the closed cases were rated. Each
-table then has something in it, and the "who applied" tables show figures beside small
-groups that are hidden. Every open case is well within its legal deadline, so the inbox
-keeps exactly one overdue case (``portal.backoffice.demo``).
+resolved within days, a few after a request for information (one of them late), a few
+are still open; some forms were left half-way (two of them since deleted); the closed
+cases were rated. Each table then has something in it, and the "who applied" tables
+show figures beside small groups that are hidden. Every open case is well within its
+legal deadline, so the inbox keeps exactly one overdue case (``portal.backoffice.demo``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from procedures.abandonment import AbandonedDraft
 
 BULKY, SPORTS = "bulky-waste-collection", "sports-centre-membership"
 #: (name, born, postcode, language, [(procedure, days ago sent, days to resolve or None,
-#: at the counter)]): a request for information goes to the case resolved in 30 days.
+#: at the counter)]): the cases that take 30 days or more had a request for information.
 NEIGHBOURS = (
     ("ines", "1988-02-11", "28999", "es", [(BULKY, 80, 3, False), (SPORTS, 25, 10, False)]),
     ("jorge", "1990-07-30", "28999", "es", [(SPORTS, 75, 12, False), (BULKY, 8, None, False)]),
@@ -31,7 +31,7 @@ NEIGHBOURS = (
     ("nuria", "1992-01-19", "28999", "es", [(SPORTS, 60, 30, False)]),
     ("pablo", "1985-05-05", "28998", "es", [(BULKY, 50, 2, False)]),
     ("rosa", "1989-12-24", "28998", "es", [(SPORTS, 40, None, False)]),
-    ("sergio", "1970-03-15", "28999", "es", [(BULKY, 65, 8, False)]),
+    ("sergio", "1970-03-15", "28999", "es", [(BULKY, 65, 38, False)]),  # past its deadline
     ("teresa", "1968-09-09", "28999", "en", [(SPORTS, 55, 45, False)]),
     ("ulises", "1972-06-21", "28997", "es", [(BULKY, 35, 6, True)]),
     ("victoria", "1965-11-03", "28997", "es", [(SPORTS, 20, None, False)]),
