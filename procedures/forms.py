@@ -29,6 +29,9 @@ from procedures.definitions import Field, Page
 from procedures.search import fold
 
 POSTCODE = re.compile(r"^[0-9]{5}$")
+#: The longest answer a one-line text takes when its definition sets no limit (an address's
+#: parts and where a document was handed in included: nothing a citizen types is unbounded).
+TEXT_LIMIT = 200
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,20}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -88,6 +91,11 @@ def _date(parts: dict[str, str]) -> date | None:
         return date(year, int(parts["month"]), int(parts["day"]))
     except (ValueError, TypeError):
         return None
+
+
+class PartsInvalid(ValidationError):
+    """The errors are already on the field's parts (an address's street or postcode, when and
+    to whom a document was handed in), so the summary links to the part to put right."""
 
 
 class AddressForm(PlainForm):
@@ -224,9 +232,10 @@ def validate(page: Page, form: FlaskForm, lang: str, stored: dict[str, Any]) -> 
         label = one.label(lang)
         try:
             _check(one, field, form, label, stored, lang)
+        except PartsInvalid:
+            ok = False
         except ValidationError as error:
-            if one.type != "address":  # an address's errors sit on its parts
-                field.errors = [str(error)]
+            field.errors = [str(error)]
             ok = False
     return ok
 
@@ -275,11 +284,9 @@ def _check(
             )
     if isinstance(value, str):
         value = value.strip()
-        limit = one.max_length or (2000 if kind == "textarea" else 200)
+        limit = one.max_length or (2000 if kind == "textarea" else TEXT_LIMIT)
         if len(value) > limit:
-            raise ValidationError(
-                _("“%(label)s” must be %(limit)s characters or fewer", label=label, limit=limit)
-            )
+            raise ValidationError(_too_long(label, limit))
     if kind == "email" and not EMAIL.match(value):
         raise ValidationError(
             _("Enter an email address in the right format, like name@example.com")
@@ -292,12 +299,18 @@ def _check(
         raise ValidationError(one.pattern_error(lang) if one.pattern_error else label)
 
 
+def _too_long(label: str, limit: int) -> str:
+    return _("“%(label)s” must be %(limit)s characters or fewer", label=label, limit=limit)
+
+
 def _check_number(one: Field, value: str, label: str) -> None:
     try:
         number = Decimal(value.replace(" ", "").replace(",", "."))
     except InvalidOperation:
-        raise ValidationError(_("“%(label)s” must be a number", label=label)) from None
-    if not number.is_finite() or (one.whole and number != number.to_integral_value()):
+        number = Decimal("NaN")
+    if not number.is_finite():  # "Infinity" and "NaN" parse, but are not amounts
+        raise ValidationError(_("“%(label)s” must be a number", label=label))
+    if one.whole and number != number.to_integral_value():
         raise ValidationError(_("“%(label)s” must be a whole number", label=label))
     if one.min is not None and number < one.min:
         raise ValidationError(_("“%(label)s” must be %(min)s or more", label=label, min=one.min))
@@ -315,18 +328,26 @@ def _check_address(field: FormField, label: str, optional: bool) -> None:
             field[key].errors = [_("Enter the %(part)s", part=names[key].lower())]
     if values["postcode"] and not POSTCODE.match(values["postcode"]):
         field["postcode"].errors = [_("Enter a postcode of 5 digits, like 28999")]
+    for key in ADDRESS_KEYS:
+        if not field[key].errors and len(values[key]) > TEXT_LIMIT:
+            field[key].errors = [_too_long(names[key], TEXT_LIMIT)]
     if any(field[key].errors for key in ADDRESS_KEYS):
-        first = next(str(field[key].errors[0]) for key in ADDRESS_KEYS if field[key].errors)
-        raise ValidationError(first)
+        raise PartsInvalid()
 
 
 def _check_file(one: Field, form: FlaskForm, label: str, stored: dict[str, Any]) -> None:
     """Files themselves are checked by ``procedures.uploads`` when stored; here only presence."""
     how = form[f"{one.id}__how"].data if one.may_be_already_provided else "upload"
     if how == "provided":
-        when, to_whom = form[f"{one.id}__when"].data, form[f"{one.id}__to_whom"].data
-        if _blank(when) or _blank(to_whom):
-            raise ValidationError(_("Say when and to whom you handed in “%(label)s”", label=label))
+        parts = (form[f"{one.id}__when"], form[f"{one.id}__to_whom"])
+        blank = next((part for part in parts if _blank(part.data)), None)
+        if blank is not None:  # the message asks for both; it sits on the first one missing
+            blank.errors = [_("Say when and to whom you handed in “%(label)s”", label=label)]
+        for part in parts:
+            if not part.errors and len((part.data or "").strip()) > TEXT_LIMIT:
+                part.errors = [_too_long(str(part.label.text), TEXT_LIMIT)]
+        if any(part.errors for part in parts):
+            raise PartsInvalid()
         return
     upload = form[one.id].data
     has_upload = upload is not None and getattr(upload, "filename", "")

@@ -206,6 +206,10 @@ def _take_uploads(application: Application, page: Page, form: FlaskForm) -> dict
 
 
 def _after(application: Application, procedure: Procedure, page: Page, returning: bool) -> str:
+    """Where a saved page leads: on through the form (to the task list between sections),
+    or, for a change made from "check your answers", through only the questions that
+    change now calls for and straight back (never via the task list, which would lose the
+    way back and walk the citizen through answered pages again)."""
     answers = application.answers
     if returning and applications.first_unanswered(procedure, answers) is None:
         return url_for(".check", reference=application.reference)
@@ -214,9 +218,11 @@ def _after(application: Application, procedure: Procedure, page: Page, returning
         following = applications.first_unanswered(procedure, answers)
     if following is None:
         return url_for(".check", reference=application.reference)
+    if returning:
+        return _page_url(application, following, **{"return": "check"})
     if _sectioned(procedure) and following.section != page.section:
         return url_for(".tasks", reference=application.reference)
-    return _page_url(application, following, **({"return": "check"} if returning else {}))
+    return _page_url(application, following)
 
 
 def _rows(
