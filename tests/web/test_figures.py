@@ -374,6 +374,31 @@ def test_where_online_forms_stop_survives_the_drafts_deletion(db_app: Flask) -> 
     assert (after[0].started, after[0].sent, after[0].unsent_share) == (4, 1, 0.75)
 
 
+def test_a_closing_account_leaves_where_its_drafts_stopped_and_nothing_of_whose(
+    db_app: Flask,
+) -> None:
+    leaving = person("leaving@example.es")
+    bulky = catalogue.get(BULKY)
+    applications.start(leaving, bulky, "es", now=at("2025-03-07 10:00"))
+    db.session.commit()
+    applications.forget_drafts(leaving)
+    db.session.commit()
+    kept = db.session.scalars(select(AbandonedDraft)).one()
+    assert (kept.procedure_slug, kept.channel, kept.started_on, kept.reached_page) == (
+        BULKY,
+        "online",
+        date(2025, 3, 7),
+        applications.visible_pages(bulky, {})[0].id,
+    )
+    assert {column.name for column in AbandonedDraft.__table__.columns} == {
+        "id",
+        "procedure_slug",
+        "channel",
+        "started_on",
+        "reached_page",
+    }
+
+
 def answers(procedure: str, month: date, ratings: list[int], agency: str = "city-council") -> None:
     for rating in ratings:
         db.session.add(
@@ -493,6 +518,32 @@ def test_a_supervisor_reads_the_figures_and_downloads_them(site: Flask) -> None:
         translate(site, "es", "Overdue now"): "4",
         translate(site, "es", "Requests for information per case"): "0.38",
     }
+
+
+def test_the_page_asks_as_many_queries_for_a_busy_agency_as_for_an_idle_one(site: Flask) -> None:
+    supervisor = staff_member(site, "jefa@villanueva.example", role="supervisor")
+    url = f"/en/staff/figures?{MARCH_QUERY}"
+
+    def queries() -> int:
+        statements: list[str] = []
+
+        def count(*_args: object) -> None:
+            statements.append("query")
+
+        with site.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert supervisor.client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    supervisor.client.get(url)  # the first visit may set up what later ones reuse
+    idle = queries()
+    _march_for_the_site(site)
+    busy = queries()
+    assert busy == idle
 
 
 def test_caseworkers_citizens_and_other_agencies_get_no_figures(site: Flask) -> None:
