@@ -437,6 +437,7 @@ def submit(
         application.account_id, now.astimezone(ZoneInfo(zone_name)).date()
     )
     application.expires_at = None
+    application.reached_page = None  # a draft's place in the form: sent, it has none
     application.due_at = add_months(now, procedure.max_resolution_months)
     documents.issue_receipt(application, now)
     db.session.commit()

@@ -345,6 +345,10 @@ def test_where_online_forms_stop_survives_the_drafts_deletion(db_app: Flask) -> 
         CHECK,
     )
     assert earlier.reached_page == first.id
+    assert (
+        db.session.scalar(select(Application.reached_page).where(Application.status != "draft"))
+        is None
+    )  # sent: no longer a place in the form
 
     position = applications.all_pages(bulky).index(rest[0]) + 1
     before = figures.compute("city-council", MARCH, "en", ZONE, NOW).abandonment
