@@ -36,6 +36,8 @@ class EventKind(enum.StrEnum):
     DATA_SHARED = "data_shared"
     #: ...and the citizen withdrew the consent.
     SERVICE_DISCONNECTED = "service_disconnected"
+    #: An administrator of an agency gave, changed or withdrew the account's staff access.
+    STAFF_ACCESS_CHANGED = "staff_access_changed"
 
 
 def record(account: Account, kind: EventKind, **details: Any) -> SecurityEvent:

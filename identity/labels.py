@@ -38,6 +38,7 @@ EVENTS = {
     EventKind.SERVICE_CONNECTED: _l("You agreed to share your data with a service"),
     EventKind.DATA_SHARED: _l("A service received your data"),
     EventKind.SERVICE_DISCONNECTED: _l("You disconnected a service"),
+    EventKind.STAFF_ACCESS_CHANGED: _l("An administrator changed your staff access"),
 }
 
 #: RFC 8176 method references, as the citizen would name them.
@@ -63,6 +64,7 @@ def event_label(event: SecurityEvent) -> str:
         EventKind.SERVICE_CONNECTED,
         EventKind.DATA_SHARED,
         EventKind.SERVICE_DISCONNECTED,
+        EventKind.STAFF_ACCESS_CHANGED,
     ):
         return _("%(event)s: %(name)s", event=label, name=name)
     return label

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         models,  # noqa: F401 - registers the tables
         opinions_views,  # noqa: F401 - registers its routes
         staff,
+        team_views,  # noqa: F401 - registers its routes
         views,
     )
     from procedures import catalogue

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -14,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from portal.audit import PURPOSES
+from portal.audit import PURPOSES, ROLES
 from portal.backoffice import contacts, decisions
 from portal.i18n import LANGUAGES
 from procedures.forms import DateParts
@@ -263,4 +264,31 @@ class OpinionAnswerForm(FlaskForm):
     answer = TextAreaField(
         _l("Your unit's opinion"),
         validators=[DataRequired(_l("Write your unit's opinion")), _too_long(MESSAGE_MAX)],
+    )
+
+
+class MemberChangeForm(FlaskForm):
+    unit = StringField(
+        _l("Unit"),
+        validators=[DataRequired(_l("Enter the unit the person works in")), _too_long(120)],
+    )
+    role = RadioField(
+        _l("Role"),
+        choices=[SelectChoice(key, text) for key, text in ROLES.items()],
+        validate_choice=False,
+        validators=[InputRequired(_l("Select a role"))],
+    )
+
+    def validate_role(self, field: RadioField) -> None:
+        if field.data not in ROLES:
+            raise ValidationError(_l("Select a role"))
+
+
+class MemberForm(MemberChangeForm):
+    email = EmailField(
+        _l("Email address of their account"),
+        validators=[
+            DataRequired(_l("Enter the email address of the person's account")),
+            _too_long(254),
+        ],
     )

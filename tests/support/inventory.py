@@ -293,6 +293,10 @@ INVENTORY += [
     Page("backoffice.citizens", state="staff", submit_empty=True),
     Page("backoffice.citizen", {"account_id": "citizen"}, state="staff", name="staff-citizen"),
     Page("backoffice.counter_start", {"account_id": "citizen"}, state="staff", submit_empty=True),
+    Page("backoffice.team_list", state="staff_admin", name="staff-team"),
+    Page("backoffice.member_new", state="staff_admin", submit_empty=True),
+    Page("backoffice.member", {"member_id": "colleague"}, state="staff_admin"),
+    Page("backoffice.team_list", state="staff", status=403, name="staff-team-supervisor"),
     Page("backoffice.complaints_queue", state="staff", name="staff-complaints"),
     Page(
         "backoffice.case",

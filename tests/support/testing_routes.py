@@ -284,6 +284,29 @@ def _staff(account: Any, name: str, values: dict[str, str]) -> None:
         )
 
 
+def _staff_admin(account: Any, values: dict[str, str]) -> None:
+    """``account`` administers the City Council's staff, with a colleague in another unit
+    (``member_id``) and a confirmed account that is not staff yet (for adding)."""
+    from identity import accounts
+    from portal.backoffice import staff
+
+    staff.make_staff(account, "city-council", "Secretaría", "administrator")
+    colleague = accounts.create_account(
+        f"colleague-{secrets.token_hex(4)}@example.es", STATE_PASSWORD, g.lang
+    )
+    accounts.mark_email_verified(colleague)
+    member = staff.make_staff(colleague, "city-council", "Padrón", "caseworker")
+    newcomer = accounts.create_account(
+        f"newcomer-{secrets.token_hex(4)}@example.es", STATE_PASSWORD, g.lang
+    )
+    accounts.mark_email_verified(newcomer)
+    if "member_id" in values:
+        from portal.extensions import db
+
+        db.session.flush()
+        values["member_id"] = str(member.id)
+
+
 def _complaint(citizen: Any) -> str:
     """A complaint the citizen sent to the City Council (the complaints workflow)."""
     from identity import accounts
@@ -325,6 +348,7 @@ SIGNED_IN_STATES = (
     "folder",
     "staff",
     "staff_weak",
+    "staff_admin",
 )
 
 
@@ -369,7 +393,9 @@ def state(name: str) -> Response:
         from identity import sessions
 
         sessions.start(account, 2, ["pwd", "otp", "mfa"], "192.0.2.7", OTHER_BROWSER)
-        signin.finish_sign_in(account, factors.Assurance(2, ["mfa", "otp", "pwd"]))
+        # An administrator signs in with their security key, as staff pages require of them.
+        second = "hwk" if name == "staff_admin" else "otp"
+        signin.finish_sign_in(account, factors.Assurance(2, sorted(["mfa", second, "pwd"])))
         flash(request.args.get("flash", "Signed in for a test."), "success")
     if name in ("draft", "submitted"):
         values["reference"] = _application(account, values, submitted=name == "submitted")
@@ -379,6 +405,8 @@ def state(name: str) -> Response:
         _folder(account, values)
     elif name in ("staff", "staff_weak"):
         _staff(account, name, values)
+    elif name == "staff_admin":
+        _staff_admin(account, values)
     elif name in ("connect", "connected"):
         return _connect(account, name, endpoint, values)
     elif name == "pending":
