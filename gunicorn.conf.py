@@ -44,8 +44,9 @@ worker_class = "gthread"
 # milliseconds; the slowest request (a PDF receipt) in well under a second.
 timeout = 30
 graceful_timeout = 30
-# Above a typical load balancer's idle timeout would make the balancer, not us, close
-# idle connections; a few seconds suits clients that connect directly.
+# A few seconds suits clients that connect directly. Behind a load balancer, set it
+# above the balancer's idle timeout, so that the balancer closes idle connections and
+# never sends a request down one that gunicorn has just closed.
 keepalive = int(os.environ.get("KEEPALIVE_SECONDS") or 5)
 max_requests = 10_000
 max_requests_jitter = 1_000  # so workers are not all replaced at the same moment
