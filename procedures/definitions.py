@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import string
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -266,6 +267,20 @@ class ProcedureTexts:
 
 
 @dataclass(frozen=True)
+class DocumentTemplate:
+    """A procedure's own wording of the certificate it issues: a title, and paragraphs
+    (separated by a blank line) with ``{placeholders}`` from ``DOCUMENT_PLACEHOLDERS`` or
+    ``{answer_<field id>}`` for an answer of the form."""
+
+    title: Text
+    body: Text
+
+    def paragraphs(self, lang: str, values: Mapping[str, str]) -> list[str]:
+        text = self.body(lang)
+        return [part.strip().format_map(values) for part in text.split("\n\n") if part.strip()]
+
+
+@dataclass(frozen=True)
 class Procedure:
     slug: str
     version: int
@@ -283,6 +298,7 @@ class Procedure:
     consultations: tuple[Consultation, ...] = ()
     form: Form | None = None
     appointment_service: str | None = None
+    certificate: DocumentTemplate | None = None
     #: SHA-256 of the file: an application records it, with the file's text, when it starts.
     sha256: str = ""
     source: str = field(default="", repr=False)
@@ -513,7 +529,19 @@ TOP_LEVEL = {
     "consultations",
     "form",
     "appointment",
+    "certificate",
 }
+#: What a certificate's wording may name, besides ``{answer_<field id>}``.
+DOCUMENT_PLACEHOLDERS = (
+    "agency",
+    "procedure",
+    "reference",
+    "number",
+    "sent",
+    "decided",
+    "name",
+    "national_id",
+)
 TEXT_KEYS = {
     "title",
     "summary",
@@ -607,6 +635,9 @@ def read_procedure(
         reader.error(
             "consultations", "only a procedure with a form can consult other administrations"
         )
+    certificate = None
+    if "certificate" in data:
+        certificate = _certificate(reader, data.get("certificate"), form)
     if reader.errors:
         return None, reader.errors
     assert agency is not None and workflow is not None and fee is not None  # noqa: S101 - for the type checker; guaranteed by the caller
@@ -628,11 +659,38 @@ def read_procedure(
             consultations=consultations,
             form=form,
             appointment_service=appointment,
+            certificate=certificate,
             sha256=hashlib.sha256(source.encode()).hexdigest(),
             source=source,
         ),
         [],
     )
+
+
+def _certificate(reader: Reader, node: Any, form: Form | None) -> DocumentTemplate | None:
+    node = reader.mapping(node, "certificate")
+    reader.only(node, "certificate", {"title", "body"})
+    title = reader.text(node.get("title"), "certificate.title")
+    body = reader.text(node.get("body"), "certificate.body")
+    if title is None or body is None:
+        return None
+    allowed = set(DOCUMENT_PLACEHOLDERS)
+    if form is not None:
+        allowed |= {f"answer_{one.id}" for _page, one in form.fields()}
+    for lang in LANGUAGES:
+        try:
+            names = {name for _t, name, _s, _c in string.Formatter().parse(body(lang)) if name}
+        except ValueError as error:
+            reader.error(f"certificate.body.{lang}", f"is not a valid template: {error}")
+            continue
+        unknown = sorted(names - allowed)
+        if unknown:
+            reader.error(
+                f"certificate.body.{lang}",
+                f"unknown placeholder: {', '.join(unknown)} "
+                f"(use {', '.join(DOCUMENT_PLACEHOLDERS)} or answer_<field id>)",
+            )
+    return DocumentTemplate(title, body)
 
 
 def _keywords(reader: Reader, node: Any) -> dict[str, tuple[str, ...]]:

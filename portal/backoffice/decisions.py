@@ -68,14 +68,16 @@ def document_texts(
     lang = application.language if application.language in LANGUAGES else "es"
     number = application.registry_entry.number if application.registry_entry else ""
     titles: dict[str, str] = {}
+    own = procedure.certificate if kind == "certificate" else None
     for one in LANGUAGES:
         with force_locale(one):
             name = procedure.text(one).title
-            titles[one] = (
-                _("Certificate: %(procedure)s", procedure=name)
-                if kind == "certificate"
-                else _("Resolution: %(procedure)s", procedure=name)
-            )
+            if own is not None:
+                titles[one] = own.title(one)
+            elif kind == "certificate":
+                titles[one] = _("Certificate: %(procedure)s", procedure=name)
+            else:
+                titles[one] = _("Resolution: %(procedure)s", procedure=name)
     with force_locale(lang):
         values = {
             "agency": procedure.agency.name(lang),
@@ -85,7 +87,9 @@ def document_texts(
             "sent": format_date(application.submitted_at, "long"),
             "decided": format_date(decided_at, "long"),
         }
-        if kind == "certificate":
+        if own is not None:
+            body = own.paragraphs(lang, {**values, **_about(application, procedure, lang)})
+        elif kind == "certificate":
             body = [
                 _(
                     "%(agency)s certifies that the application %(reference)s for "
@@ -112,6 +116,32 @@ def document_texts(
                 ),
             ]
     return titles, {lang: body}
+
+
+def _about(application: Application, procedure: Procedure, lang: str) -> dict[str, str]:
+    """What a procedure's own certificate may say of the applicant and their answers: the
+    name and identifier as the application gave them (else as the record holds them now),
+    each answer as on the receipt."""
+    from identity import record
+    from identity.models import Account
+    from portal.extensions import db
+    from procedures import labels
+
+    values = {"name": "", "national_id": ""}
+    account = db.session.get(Account, application.account_id) if application.account_id else None
+    if account is not None:
+        held = record.attributes(account)
+        names = [str(held[key].value) for key in ("given_name", "family_name") if key in held]
+        values["name"] = " ".join(names)
+        values["national_id"] = str(held["national_id"].value) if "national_id" in held else ""
+    answers = application.answers
+    given = " ".join(str(answers[key]) for key in ("given_name", "family_name") if answers.get(key))
+    values["name"] = given or values["name"]
+    values["national_id"] = str(answers.get("national_id") or values["national_id"])
+    if procedure.form is not None:
+        for _page, one in procedure.form.fields():
+            values[f"answer_{one.id}"] = labels.format_answer(one, answers.get(one.id), lang)
+    return values
 
 
 def _was(application: Application, state: str) -> bool:

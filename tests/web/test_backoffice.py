@@ -17,6 +17,7 @@ from portal.folder.satisfaction import Answer
 from procedures import applications, catalogue, samples
 from procedures.models import Application, ApplicationFile, IssuedDocument, TimelineEvent
 from tests.support.citizen import Citizen
+from tests.support.pdf import pdf_text
 from tests.support.everything import busy
 from tests.support.forms import csrf_token
 from tests.support.staff import staff_member
@@ -141,6 +142,12 @@ def test_a_case_from_the_inbox_to_a_verified_certificate(site) -> None:
             .where(IssuedDocument.kind == "certificate", Application.reference == reference)
         )
         assert document.language == "ca"
+        # The census office's own certificate, in Catalan, naming the new address.
+        assert document.title["ca"] == "Certificat d'empadronament"
+        assert document.title["ar"] == "شهادة التسجيل في السجل البلدي للسكان"
+        text = pdf_text(document.content)
+        assert "consta al Padró Municipal d'Habitants amb domicili a Calle Nueva 7" in text
+        assert "12345678Z" in text and document.application.registry_entry.number in text
         csv = document.csv
     # Anyone holding the paper checks it, signed out.
     verified = site.test_client().get(f"/en/verify/?code={csv}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from pathlib import Path
 
@@ -60,4 +62,32 @@ def test_a_stored_copy_reads_back_as_the_same_definition() -> None:
     again = parse_source("change-of-address", shipped.source)
     assert again.sha256 == shipped.sha256 and again.form == shipped.form
     with pytest.raises(DefinitionsInvalidError):
-        parse_source("change-of-address", shipped.source.replace("version: 1", "version: 0"))
+        parse_source(
+            "change-of-address", re.sub(r"(?m)^version: \d+", "version: 0", shipped.source)
+        )
+
+
+def test_a_certificate_names_only_what_it_may_and_reads_in_every_language() -> None:
+    shipped = load_catalogue().get("change-of-address")
+    assert shipped.certificate is not None
+    values = {
+        "agency": "Ajuntament de Villanueva",
+        "procedure": "x",
+        "reference": "ABCD-EFGH-JKLM",
+        "number": "2026/000001",
+        "sent": "1 de març de 2026",
+        "decided": "3 de març de 2026",
+        "name": "Lucía Fernández",
+        "national_id": "12345678Z",
+        "answer_new_address": "Carrer Major 5, 28999 Villanueva",
+        "answer_move_date": "1 de març de 2026",
+    }
+    first, *rest = shipped.certificate.paragraphs("ca", values)
+    assert first.startswith("Ajuntament de Villanueva certifica que Lucía Fernández")
+    assert "Carrer Major 5" in first and len(rest) == 2
+    # A placeholder the engine does not fill, or an attribute lookup, is refused with its path.
+    for bad in ("{answer_nowhere}", "{name.__class__}", "{name"):
+        broken = shipped.source.replace("con DNI o NIE {national_id}", f"con {bad}")
+        with pytest.raises(DefinitionsInvalidError) as refused:
+            parse_source("change-of-address", broken)
+        assert "certificate.body.es" in str(refused.value)
