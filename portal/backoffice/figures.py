@@ -31,7 +31,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from identity.models import utcnow
-from portal.backoffice import cases, decisions
+from portal.backoffice import cases, complaints, decisions
 from portal.backoffice.period import Period
 from portal.backoffice.suppression import MIN_PEOPLE, hidden_cells
 from portal.extensions import db
@@ -42,8 +42,9 @@ from procedures.definitions import LANGUAGES, Procedure
 from procedures.models import DRAFT, Application, TimelineEvent
 from procedures.segments import AGE_BANDS
 
-#: The states that resolve a case: the first move into one ends the time to resolve.
-RESOLVED = (decisions.FAVOURABLE, decisions.UNFAVOURABLE)
+#: The states that resolve a case: the first move into one ends the time to resolve (a
+#: decision either way, or the reply that ends a complaint).
+RESOLVED = (decisions.FAVOURABLE, decisions.UNFAVOURABLE, complaints.ANSWERED)
 CHANNELS = {"online": _l("Online"), "counter": _l("At a counter")}
 AGE_LABELS = {
     "0-17": _l("Under 18"),

@@ -5,21 +5,25 @@ And, as a citizen or staff of another agency, reaching none of it."""
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask, url_for
 from sqlalchemy import func, select
 
+from identity.models import utcnow
 from portal.audit import DataAccess
+from portal.backoffice import figures
 from portal.backoffice.models import Assignment, Opinion
+from portal.backoffice.period import Period
 from portal.extensions import db
 from portal.folder.satisfaction import Answer
 from procedures import applications, catalogue, samples
 from procedures.models import Application, ApplicationFile, IssuedDocument, TimelineEvent
 from tests.support.citizen import Citizen
-from tests.support.pdf import pdf_text
 from tests.support.everything import busy
 from tests.support.forms import csrf_token
+from tests.support.pdf import pdf_text
 from tests.support.staff import staff_member
 
 pytestmark = pytest.mark.database
@@ -167,6 +171,17 @@ def test_a_case_from_the_inbox_to_a_verified_certificate(site) -> None:
         assert db.session.scalars(
             select(Answer.rating).where(Answer.procedure_slug == "change-of-address")
         ).all() == [4]
+    # The supervisor's figures count the case received and resolved, and the answer (kept
+    # from view while fewer than five have answered).
+    with site.test_request_context("/en/"):
+        today = utcnow().date()
+        seen = figures.compute(
+            "city-council", Period(today, today), "en", ZoneInfo("Europe/Madrid")
+        )
+        line = next(one for one in seen.procedures if one.key == "change-of-address")
+        assert (line.measures.received, line.measures.resolved) == (1, 1)
+        assert line.measures.within_deadline == 1.0
+        assert seen.satisfaction_total.answers == 1 and seen.satisfaction_total.hidden
     citizen.lang = "en"
     uses = citizen.text("/en/folder/data-use?by=staff")
     assert "Villanueva City Council · Padrón · Caseworker" in uses

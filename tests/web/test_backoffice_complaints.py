@@ -4,11 +4,16 @@ office asks Social Services what it knows before deciding a case."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from identity.models import utcnow
+from portal.backoffice import figures
 from portal.backoffice.models import CaseRoute, Opinion
+from portal.backoffice.period import Period
 from portal.extensions import db
 from portal.notifications import Notification
 from procedures import applications, catalogue, samples
@@ -113,6 +118,14 @@ def test_a_complaint_is_routed_to_the_unit_it_concerns_which_replies(site) -> No
     emails = mailbox.messages(site, citizen.email)[before:]
     assert len(emails) == 1 and REPLY in mailbox.text_of(emails[0])
     assert "Respondida" in citizen.text(f"/es/folder/cases/{reference}")
+    # A reply resolves a complaint in the figures, as a decision resolves an application.
+    with site.test_request_context("/en/"):
+        today = utcnow().date()
+        seen = figures.compute(
+            "city-council", Period(today, today), "en", ZoneInfo("Europe/Madrid")
+        )
+        line = next(one for one in seen.procedures if one.key == "complaint-or-suggestion")
+        assert (line.measures.received, line.measures.resolved) == (1, 1)
     # Answered, it leaves the queue of those waiting for a reply.
     assert reference not in desk.text("/en/staff/complaints")
     assert reference in desk.text("/en/staff/complaints?state=all")
