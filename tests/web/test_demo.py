@@ -48,3 +48,8 @@ def test_the_demo_supervisor_finds_a_sorted_inbox_with_an_overdue_case(site) -> 
     assert "1 case is past its legal deadline." in inbox
     listed = inbox.split("the nearest legal deadline first.")[1]
     assert listed.index("change your address") < listed.index("bulky items")
+    # The desk's Monday: a complaint to route, a call to return today, an opinion asked.
+    unrouted = supervisor.text("/en/staff/complaints?unit=unrouted")
+    assert "1 message, the nearest reply date first." in unrouted
+    assert "1 follow-up is due." in supervisor.text("/en/staff/contacts/")
+    assert "Waiting for your unit" in supervisor.text("/en/staff/opinions")
