@@ -276,8 +276,16 @@ class DocumentTemplate:
     body: Text
 
     def paragraphs(self, lang: str, values: Mapping[str, str]) -> list[str]:
-        text = self.body(lang)
-        return [part.strip().format_map(values) for part in text.split("\n\n") if part.strip()]
+        """The body in ``lang`` with ``values`` put in. A paragraph that names a value missing
+        or empty (an answer on a page the applicant was not asked, an optional answer left
+        blank, a DNI the record does not hold) is left out whole: a certificate must not
+        print a gap or "Not answered", so what depends on a condition gets its own paragraph."""
+        kept = []
+        for part in (one.strip() for one in self.body(lang).split("\n\n")):
+            names = {name for _t, name, _s, _c in string.Formatter().parse(part) if name}
+            if part and all(values.get(name) for name in names):
+                kept.append(part.format_map(values))
+        return kept
 
 
 @dataclass(frozen=True)

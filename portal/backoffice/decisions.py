@@ -121,7 +121,8 @@ def document_texts(
 def _about(application: Application, procedure: Procedure, lang: str) -> dict[str, str]:
     """What a procedure's own certificate may say of the applicant and their answers: the
     name and identifier as the application gave them (else as the record holds them now),
-    each answer as on the receipt."""
+    each answer as on the receipt. What is unknown or unanswered is left out, so that the
+    paragraph naming it is left out too (``DocumentTemplate.paragraphs``)."""
     from identity import record
     from identity.models import Account
     from portal.extensions import db
@@ -140,8 +141,9 @@ def _about(application: Application, procedure: Procedure, lang: str) -> dict[st
     values["national_id"] = str(answers.get("national_id") or values["national_id"])
     if procedure.form is not None:
         for _page, one in procedure.form.fields():
-            values[f"answer_{one.id}"] = labels.format_answer(one, answers.get(one.id), lang)
-    return values
+            if answers.get(one.id) not in (None, "", []):
+                values[f"answer_{one.id}"] = labels.format_answer(one, answers[one.id], lang)
+    return {key: value for key, value in values.items() if value}
 
 
 def _was(application: Application, state: str) -> bool:
