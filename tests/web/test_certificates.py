@@ -100,7 +100,7 @@ def test_a_tax_certificate_asked_for_oneself_names_no_company(site) -> None:
     document, number, text = _downloaded(site, citizen, reference)
     title = "Certificado de estar ao corrente de pagamento coa Facenda municipal"
     assert document.title["gl"] == title and title in text
-    assert "Oficina de Xestión Tributaria de Villanueva certifica que" in text
+    assert "A Oficina de Xestión Tributaria de Villanueva certifica que" in text
     assert (
         "Pediuno Texto de prueba Texto de prueba, con DNI ou NIE 12345678Z, que é a persoa "
         "titular se non actúa en representación dunha entidade."
