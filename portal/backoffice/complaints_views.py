@@ -35,7 +35,7 @@ def complaints_queue() -> str:
         total=total,
         overdue=overdue,
         filters=filters,
-        units=complaints.UNITS,
+        units=complaints.UNITS.items(),
         page=page,
         pages=page_count(total, cases.PAGE_SIZE, page),
         query={k: v for k, v in args.items() if k != "page"},

@@ -10,8 +10,9 @@ from werkzeug.wrappers import Response
 from identity import signin
 from identity.models import Account
 from portal.audit import PURPOSES
-from portal.backoffice import access, blueprint, cases, contacts, forms, staff
+from portal.backoffice import blueprint, cases, contacts, forms, staff
 from portal.backoffice import citizens as citizens_module
+from portal.backoffice.views import found_person
 from portal.extensions import db, limiter
 from portal.folder.views import page_count, page_number
 from procedures.views import current_lang
@@ -53,14 +54,10 @@ def record_contact() -> str | Response:
     grant = None
     name = None
     if citizen_id is not None:
-        grant = citizens_module.current_grant(me, citizen_id)
-        if grant is None:
-            flash(_("Find the person first, and say why you are looking for them."), "important")
-            return redirect(url_for(".citizens"))
-        access.admit(grant)
-        person = db.session.get(Account, citizen_id)
-        if person is None or person.deleted_at is not None:
-            abort(404)
+        found = found_person(citizen_id)
+        if isinstance(found, Response):
+            return found
+        grant, person = found
         name = citizens_module.name_of(person)
     form = forms.ContactForm()
     form.procedure.choices = _procedure_choices(me)

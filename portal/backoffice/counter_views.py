@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from identity.models import Account
-from portal.backoffice import access, blueprint, counter, forms, staff
+from portal.backoffice import blueprint, counter, forms, staff
 from portal.backoffice import citizens as citizens_module
-from portal.extensions import db, limiter
+from portal.backoffice.views import found_person
+from portal.extensions import limiter
 from procedures import catalogue
 from procedures.views import current_lang
 
@@ -18,14 +17,10 @@ from procedures.views import current_lang
 @limiter.limit("30 per minute", methods=["POST"])
 def counter_start(account_id: int) -> str | Response:
     me = staff.current()
-    grant = citizens_module.current_grant(me, account_id)
-    if grant is None:
-        flash(_("Find the person first, and say why you are looking for them."), "important")
-        return redirect(url_for(".citizens"))
-    access.admit(grant)
-    citizen = db.session.get(Account, account_id)
-    if citizen is None or citizen.deleted_at is not None:
-        abort(404)
+    found = found_person(account_id)
+    if isinstance(found, Response):
+        return found
+    _grant, citizen = found
     lang = current_lang()
     offered = sorted(counter.procedures_for(me), key=lambda one: one.text(lang).title)
     form = forms.CounterForm(language=citizen.language or lang)

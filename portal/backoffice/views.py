@@ -29,6 +29,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from identity import signin
+from identity.models import Account
 from portal import audit
 from portal.audit import PURPOSES, DataAccess
 from portal.backoffice import access, blueprint, cases, complaints, forms, opinions, staff
@@ -109,8 +110,10 @@ def inbox() -> str:
         total=total,
         overdue=overdue,
         filters=filters,
-        procedures=sorted(procedures, key=lambda p: p.text(lang).title),
-        states=cases.states_of(procedures, lang),
+        procedure_options=sorted(
+            ((p.slug, p.text(lang).title) for p in procedures), key=lambda option: option[1]
+        ),
+        states=cases.states_of(procedures, lang).items(),
         page=page,
         pages=pages,
         query=query,
@@ -441,14 +444,27 @@ def citizens() -> str:
     )
 
 
-@blueprint.get("/citizens/<int:account_id>")
-def citizen(account_id: int) -> str | Response:
-    me = staff.current()
-    grant = citizens_module.current_grant(me, account_id)
+def found_person(account_id: int) -> tuple[DataAccess, Account] | Response:
+    """The person this staff member found in a search for a purpose (within the hold), with
+    the row that lets this request read them; before such a search, the way to it."""
+    grant = citizens_module.current_grant(staff.current(), account_id)
     if grant is None:
         flash(_("Find the person first, and say why you are looking for them."), "important")
         return redirect(url_for(".citizens"))
-    grant = citizens_module.open_record(me, grant)
+    access.admit(grant)
+    person = db.session.get(Account, account_id)
+    if person is None or person.deleted_at is not None:
+        abort(404)
+    return grant, person
+
+
+@blueprint.get("/citizens/<int:account_id>")
+def citizen(account_id: int) -> str | Response:
+    me = staff.current()
+    found = found_person(account_id)
+    if isinstance(found, Response):
+        return found
+    grant = citizens_module.open_record(me, found[0])
     db.session.commit()
     seen = citizens_module.load(me, account_id)
     if seen is None:

@@ -150,7 +150,7 @@ def test_a_case_from_the_inbox_to_a_verified_certificate(site) -> None:
         assert document.title["ca"] == "Certificat d'empadronament"
         assert document.title["ar"] == "شهادة التسجيل في السجل البلدي للسكان"
         text = pdf_text(document.content)
-        assert "consta al Padró Municipal d'Habitants amb domicili a Calle Nueva 7" in text
+        assert "consta al Padró Municipal d'Habitants, amb domicili a Calle Nueva 7" in text
         assert "12345678Z" in text and document.application.registry_entry.number in text
         csv = document.csv
     # Anyone holding the paper checks it, signed out.

@@ -83,7 +83,7 @@ def test_a_certificate_names_only_what_it_may_and_reads_in_every_language() -> N
         "answer_move_date": "1 de març de 2026",
     }
     first, *rest = shipped.certificate.paragraphs("ca", values)
-    assert first.startswith("Ajuntament de Villanueva certifica que Lucía Fernández")
+    assert first.startswith("L'Ajuntament de Villanueva certifica que Lucía Fernández")
     assert "Carrer Major 5" in first and len(rest) == 2
     # A placeholder the engine does not fill, or an attribute lookup, is refused with its path.
     for bad in ("{answer_nowhere}", "{name.__class__}", "{name"):
