@@ -8,36 +8,15 @@ session row stores the SHA-256 of the cookie, never the cookie itself.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import DateTime, TypeDecorator
 
-from portal.extensions import db
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Always timezone-aware UTC in Python, on SQLite (which has no time zones) as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: use datetime.now(UTC)")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# UTCDateTime and utcnow live with the database; models everywhere import them from here.
+from portal.extensions import UTCDateTime, db, utcnow
 
 
 class FactorKind(enum.StrEnum):

@@ -7,6 +7,9 @@ These objects are created unbound and wired to an app in ``create_app``, so that
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -17,6 +20,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import DateTime, TypeDecorator
 
 # Named constraints make Alembic migrations identical on SQLite and PostgreSQL
 # and let batch mode (SQLite's ALTER TABLE) find constraints by name.
@@ -33,6 +37,30 @@ class Base(DeclarativeBase):
     """Base of every typed model; one ``models.py`` per package subclasses it."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Always timezone-aware UTC in Python, on SQLite (which has no time zones) as on PostgreSQL.
+
+    Here rather than in ``identity.models`` (which re-exports it) so that infrastructure
+    tables, such as the email outbox, can use it without importing a package above them."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: use datetime.now(UTC)")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 db = SQLAlchemy(model_class=Base)
