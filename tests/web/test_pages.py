@@ -2,30 +2,60 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
+from tests.conftest import empty_tables, make_test_app
 from tests.support.forms import post_form
 from tests.support.inventory import ERROR_PATHS, FORM_PAGES, HTML_PAGES, LANGUAGE_CODES, path
 from tests.support.testing_routes import SIGNED_IN_STATES
 from tests.web.conftest import GetPage
 
+_VISITORS = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def portal(_migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One portal for the inventory's thousands of page checks: building the app for each
+    cost more than the check itself (minutes in all). Each check comes as a new visitor
+    (``visitor``) and each state makes an account of its own, so no check sees another's
+    session, rate limits or rows."""
+    app = make_test_app(_migrated, tmp_path_factory.mktemp("pages-instance"))
+    yield app
+    with app.app_context():
+        empty_tables()
+
+
+@pytest.fixture
+def visitor(portal: Flask) -> FlaskClient:
+    """A new browser, from an address of its own (rate limits are counted per address)."""
+    client = portal.test_client()
+    number = next(_VISITORS)
+    client.environ_base["REMOTE_ADDR"] = (
+        f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
+    )
+    return client
+
 
 @pytest.mark.parametrize("lang", LANGUAGE_CODES)
 @pytest.mark.parametrize("page", HTML_PAGES, ids=lambda page: page.id)
-def test_page_passes_the_page_check_in_every_language(app: Flask, client, page, lang) -> None:
+def test_page_passes_the_page_check_in_every_language(portal: Flask, visitor, page, lang) -> None:
     """Every HTML page of the inventory answers as listed, in every language, and passes."""
     from tests.support.page_check import check_page
     from tests.web.conftest import error_prefix
 
-    with app.test_request_context():
+    with portal.test_request_context():
         url = path(page, lang)
-    response = client.get(url, follow_redirects=page.state is not None)
+    response = visitor.get(url, follow_redirects=page.state is not None)
     assert response.status_code == page.status, f"{url}: {response.status_code}"
     assert response.mimetype == "text/html"
     if page.state in SIGNED_IN_STATES and page.status == 200:
         assert "/account/sign-in" not in response.request.path, f"{url} asked to sign in"
-    document = check_page(response.get_data(as_text=True), lang, error_prefix(app, lang))
+    document = check_page(response.get_data(as_text=True), lang, error_prefix(portal, lang))
     skip_link = document.find(".//body/a")
     assert skip_link is not None and skip_link.get("href") == "#main"
     assert document.find(".//main[@id='main']") is not None
@@ -41,29 +71,29 @@ def test_page_passes_the_page_check_in_every_language(app: Flask, client, page, 
 @pytest.mark.parametrize("lang", LANGUAGE_CODES)
 @pytest.mark.parametrize("page", FORM_PAGES, ids=lambda page: page.id)
 def test_form_posted_empty_shows_its_errors_in_every_language(
-    app: Flask, client, page, lang
+    portal: Flask, visitor, page, lang
 ) -> None:
     """The error state: a summary first in main, linked to fields, and "Error:" in the title."""
     from tests.support.forms import csrf_token
     from tests.support.page_check import check_page
     from tests.web.conftest import error_prefix
 
-    with app.test_request_context():
+    with portal.test_request_context():
         url = path(page, lang)
-    response = client.get(url, follow_redirects=page.state is not None)
+    response = visitor.get(url, follow_redirects=page.state is not None)
     form_url = response.request.path + (
         "?" + response.request.query_string.decode() if response.request.query_string else ""
     )
-    token = csrf_token(client, form_url)
-    response = client.post(
+    token = csrf_token(visitor, form_url)
+    response = visitor.post(
         form_url, data={"csrf_token": token}, headers={"Referer": f"https://localhost{form_url}"}
     )
     assert response.status_code in (200, 400), form_url
-    document = check_page(response.get_data(as_text=True), lang, error_prefix(app, lang))
+    document = check_page(response.get_data(as_text=True), lang, error_prefix(portal, lang))
     summary = document.find(".//main/div[@class='error-summary']")
     assert summary is not None, f"{form_url}: no error summary"
     title = "".join(document.find("./head/title").itertext())
-    assert title.startswith(error_prefix(app, lang))
+    assert title.startswith(error_prefix(portal, lang))
 
 
 @pytest.mark.parametrize("lang", LANGUAGE_CODES)
