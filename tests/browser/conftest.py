@@ -220,8 +220,19 @@ def click_and_wait_for_page(driver: webdriver.Chrome, element: WebElement) -> No
     without it. (Probing the old element for staleness instead can fail with
     "Node ... does not belong to the document" while Chromium navigates.)
     """
+    _and_wait_for_page(driver, element.click)
+
+
+def press_enter_and_wait_for_page(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Press Enter on a link or a form's button, as a keyboard user does, and wait for the
+    page it loads. Unlike a click it does not depend on where the element is drawn, which
+    the pointer gets wrong under an emulated 320 px viewport once the page is long."""
+    _and_wait_for_page(driver, lambda: element.send_keys(Keys.ENTER))
+
+
+def _and_wait_for_page(driver: webdriver.Chrome, action: Callable[[], None]) -> None:
     driver.execute_script("window.__portalOldPage = true")
-    element.click()
+    action()
     WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda browser: browser.execute_script(
             "return window.__portalOldPage === undefined && document.readyState === 'complete'"

@@ -13,6 +13,12 @@ from urllib.parse import urlencode
 from flask import url_for
 
 from portal.i18n import LANGUAGES
+from procedures.definitions import Page as FormPage
+from procedures.definitions import Procedure, load_catalogue
+
+#: Every page is checked by axe at a desktop width and at 320 CSS px (WCAG 1.4.10 reflow).
+WIDTHS = (1280, 320)
+NARROW = (320,)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class Page:
     state: str | None = None
     #: Posting the page's form empty shows its error state (checked by axe too).
     submit_empty: bool = False
+    #: The viewport widths axe checks it at (reflow is checked at 320 px whatever this says).
+    widths: tuple[int, ...] = WIDTHS
 
     @property
     def id(self) -> str:
@@ -48,34 +56,102 @@ def path(page: Page, lang: str | None) -> str:
     return f"/{lang or 'es'}/_test/state/{page.state}?{query}"
 
 
-PROCEDURES = (
-    "accessibility-parking-card",
-    "appointment-booking",
-    "bulky-waste-collection",
-    "business-opening-notice",
-    "change-of-address",
-    "child-birth-benefit",
-    "civil-registry-certificate",
-    "complaint-or-suggestion",
-    "emergency-social-grant",
-    "general-application",
-    "residents-parking-permit",
-    "school-grant",
-    "sports-centre-membership",
-    "tax-clearance-certificate",
-)
-CHANGE_OF_ADDRESS_PAGES = (
-    "applicant",
-    "move_type",
-    "previous_country",
-    "new_address",
-    "move_date",
-    "tenure",
-    "proof_of_address",
-    "contact",
-    "consultations",
-    "consultations_identity",
-)
+#: Every valid definition: what the catalogue serves, so the pages below follow the files.
+CATALOGUE = load_catalogue()
+PROCEDURES = tuple(sorted(procedure.slug for procedure in CATALOGUE))
+
+
+def consultation_page_ids(procedure: Procedure) -> tuple[str, ...]:
+    """The art. 28 pages the form engine adds after a procedure's own (``procedures.
+    applications``): objecting to the checks, then an upload for each objection. Named
+    here, not built, because building them needs a request (their texts are gettext's);
+    a rename there fails every one of these pages' checks."""
+    if not procedure.consultations:
+        return ()
+    return ("consultations", *(f"consultations_{item.id}" for item in procedure.consultations))
+
+
+def _shows_errors_when_sent_as_shown(page: FormPage) -> bool:
+    """Whether a browser that sends the page as the ``draft`` state shows it gets errors:
+    a required question is empty (the state's account holds only a verified email)."""
+    return any(not one.optional and one.prefill != "email" for one in page.fields)
+
+
+def _shape(page: FormPage) -> tuple[object, ...]:
+    """What the question template draws for a page, whatever its words say."""
+    return (
+        page.title is None,
+        tuple(
+            (
+                one.type,
+                one.optional,
+                bool(one.hint),
+                bool(one.prefill),
+                one.width,
+                one.may_be_already_provided,
+            )
+            for one in page.fields
+        ),
+    )
+
+
+def application_pages() -> list[Page]:
+    """Every question page of every procedure's form (its art. 28 pages too), the task list
+    of a form in sections, and check your answers: each empty, as a draft reaches it, and,
+    where sending it as shown is refused, with its errors.
+
+    One question template draws them all, so the first page of each shape (its fields'
+    types, hints, widths, optional and prefilled questions) is checked at both widths and
+    the rest at 320 px only, where reflow is checked too: see tests/browser/
+    test_accessibility.py, which would otherwise spend most of CI's time here."""
+    pages: list[Page] = []
+    shapes: set[tuple[object, ...]] = set()
+    for procedure in sorted(CATALOGUE, key=lambda one: one.slug):
+        if procedure.form is None:
+            continue
+        slug = procedure.slug
+        for page in procedure.form.pages:
+            shape = _shape(page)
+            pages.append(
+                Page(
+                    "applications.page",
+                    {"procedure": slug, "page_id": page.id},
+                    name=f"apply-{slug}-{page.id}",
+                    state="draft",
+                    submit_empty=_shows_errors_when_sent_as_shown(page),
+                    widths=WIDTHS if shape not in shapes else NARROW,
+                )
+            )
+            shapes.add(shape)
+        for number, page_id in enumerate(consultation_page_ids(procedure)):
+            shape = ("art. 28 upload" if number else "art. 28 objections",)  # the engine's own
+            pages.append(
+                Page(
+                    "applications.page",
+                    {"procedure": slug, "page_id": page_id},
+                    name=f"apply-{slug}-{page_id}",
+                    state="draft",
+                    submit_empty=number > 0,  # objecting is optional; each upload is not
+                    widths=WIDTHS if shape not in shapes else NARROW,
+                )
+            )
+            shapes.add(shape)
+        sections = procedure.form.sections
+        if len(sections) >= 2:  # started, one section done: every status a task shows
+            second = next(page for page in procedure.form.pages if page.section == sections[1])
+            pages.append(
+                Page(
+                    "applications.tasks",
+                    {"procedure": slug, "page_id": second.id},
+                    name=f"tasks-{slug}",
+                    state="draft",
+                )
+            )
+        pages.append(
+            Page("applications.check", {"procedure": slug}, name=f"check-{slug}", state="draft")
+        )
+    return pages
+
 
 INVENTORY: list[Page] = [
     Page("root", kind="redirect", status=302),
@@ -171,24 +247,11 @@ INVENTORY += [
         state="signed_in",
     ),
 ]
-# Applications: every page of the change of address (with its art. 28 pages), a task list,
-# check your answers, the confirmation, the receipt and an uploaded file
+# Applications: every page of every procedure's form, task lists and check your answers
+# (application_pages), then the confirmation, the receipt and an uploaded file
 INVENTORY += [
-    *(
-        Page(
-            "applications.page",
-            {"page_id": page_id},
-            name=f"apply-{page_id}",
-            state="draft",
-            # Empty is an answer on the art. 28 page (optional boxes only); the contact page
-            # comes filled with the account's email, so a browser never posts it empty.
-            submit_empty=page_id not in ("consultations", "contact"),
-        )
-        for page_id in CHANGE_OF_ADDRESS_PAGES
-    ),
-    Page("applications.tasks", {"procedure": "child-birth-benefit"}, state="draft"),
+    *application_pages(),
     Page("applications.resume", state="draft", kind="redirect", status=200),
-    Page("applications.check", state="draft"),
     Page("applications.confirmation", state="submitted"),
     Page("applications.withdraw", state="submitted"),
     Page("applications.receipt", state="submitted", kind="file"),
