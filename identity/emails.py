@@ -1,5 +1,8 @@
 """The emails identity sends, each as text and HTML in the citizen's language.
 
+Each email goes to the outbox (``portal.outbox``) in the transaction of the change it
+reports or asks to confirm, and the view commits; the worker sends it.
+
 Links in emails are built on ``PUBLIC_URL``, never on the request's Host
 header: a forged Host must not turn a password-reset email into a link to
 another site. Every notice of a sensitive change carries a "this wasn't me"
@@ -15,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import has_request_context, render_template, request
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from identity import devices, tokens
 from identity.models import Account, utcnow
-from portal import mail
+from portal import mail, outbox
+from portal.i18n import writing_in
 from portal.mail import public_url
 
 #: Notices of sensitive changes: subject and the sentence that says what happened.
@@ -36,14 +39,18 @@ NOTICES = {
 }  # fmt: skip
 
 
-def _send(to: str, language: str, name: str, subject: Any, **context: Any) -> None:
-    """Render ``name``'s text and HTML templates, and ``subject`` (lazy), in ``language``."""
-    with force_locale(language):
+def _send(
+    to: str, language: str, name: str, subject: Any, kind: str | None = None, **context: Any
+) -> None:
+    """Render ``name``'s text and HTML templates, and ``subject`` (lazy), in ``language``,
+    into the outbox: the caller commits, with the change the email reports."""
+    with writing_in(language):
         subject = str(subject)
         context = {"lang": language, **context}
         text = render_template(f"identity/email/{name}.txt", subject=subject, **context)
         html = render_template(f"identity/email/{name}.html", subject=subject, **context)
-        mail.send(mail.Email(to=to, subject=str(subject), text=text, html=html, language=language))
+    email = mail.Email(to=to, subject=subject, text=text, html=html, language=language)
+    outbox.enqueue(email, f"identity.{kind or name}")
 
 
 def _when(account: Account, moment: datetime | None = None) -> str:
@@ -94,7 +101,7 @@ def change_email(account: Account, new_email: str) -> None:
 def notice(account: Account, kind: str, to: str | None = None, **details: Any) -> None:
     """Tell the citizen about a sensitive change, with a "this wasn't me" link."""
     subject_text, sentence = NOTICES[kind]
-    with force_locale(account.language):
+    with writing_in(account.language):
         subject = str(subject_text)
         what = str(sentence) % details if details else str(sentence)
         user_agent = request.user_agent.string if has_request_context() else ""
@@ -109,6 +116,7 @@ def notice(account: Account, kind: str, to: str | None = None, **details: Any) -
         account.language,
         "notice",
         subject,
+        kind=kind,
         what=what,
         when=_when(account),
         device=device,

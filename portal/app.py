@@ -56,7 +56,9 @@ def configure_extensions(app: Flask) -> None:
     import identity.models
     import identity.oidc.models  # noqa: F401
     import portal.audit
-    import portal.backoffice.models  # noqa: F401
+    import portal.backoffice.models
+    import portal.outbox
+    import portal.schedule  # noqa: F401
     import procedures.models  # noqa: F401
 
     db.init_app(app)
@@ -96,7 +98,7 @@ def configure_blueprints(app: Flask) -> None:
     import identity.oidc
     import identity.views
     import procedures.views
-    from portal import audit, backoffice, folder, notifications, suggestions
+    from portal import audit, backoffice, folder, notifications, outbox, suggestions
     from portal.pages.views import blueprint as pages
 
     app.register_blueprint(pages)
@@ -108,6 +110,7 @@ def configure_blueprints(app: Flask) -> None:
     audit.init_app(app)
     notifications.init_app(app)
     suggestions.init_app(app)
+    outbox.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:
@@ -116,6 +119,7 @@ def configure_cli(app: Flask) -> None:
     import portal.folder.demo
     from identity.cli import users
     from identity.oidc.cli import oidc
+    from portal import worker
     from portal.cli import DEMO_LOADERS, demo
 
     for loader in (identity.demo.load, portal.folder.demo.load, portal.backoffice.demo.load):
@@ -124,3 +128,4 @@ def configure_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(users)
     app.cli.add_command(oidc)
+    worker.init_app(app)

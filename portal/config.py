@@ -160,6 +160,12 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
         "SMTP_USERNAME": env.get("SMTP_USERNAME"),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS"), True),
+        # Emails leave through the outbox's worker. A request may send the ones it wrote
+        # itself once they are committed: by default only when "sending" writes a file
+        # (the embedded mode, so `make run` shows mail at once), never to an SMTP server.
+        "OUTBOX_SEND_AFTER_REQUEST": _flag(
+            env.get("OUTBOX_SEND_AFTER_REQUEST"), not env.get("SMTP_HOST")
+        ),
         # Uploaded documents: a folder every application server mounts (instance/uploads
         # when unset, which suits one server).
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or None,

@@ -7,12 +7,14 @@ lets a citizen share a link that opens in the language they read it in.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, redirect, request, url_for
-from flask_babel import get_locale
+from flask import Flask, Response, current_app, g, has_request_context, redirect, request, url_for
+from flask_babel import force_locale, get_locale
 from werkzeug.routing import BaseConverter
 
 LANGUAGE_COOKIE = "lang"
@@ -44,6 +46,30 @@ class LanguageConverter(BaseConverter):
     """Matches only the languages we serve, so ``/fr/`` is a plain 404."""
 
     regex = "(?:" + "|".join(LANGUAGES) + ")"
+
+
+@contextmanager
+def writing_in(lang: str) -> Iterator[None]:
+    """Write in ``lang`` whatever request we are in, or none: an email to a citizen from a
+    staff member's request, or from the worker. Babel's locale and ``g.lang`` (which the
+    templates' context reads instead of the request's path) hold for the block only.
+    Outside a request (the worker), templates are written as for a request to
+    ``PUBLIC_URL``: their context (the layout's language, who is signed in) reads one."""
+    with ExitStack() as stack:
+        if not has_request_context():
+            base = current_app.config["PUBLIC_URL"]
+            stack.enter_context(current_app.test_request_context(f"/{lang}/", base_url=base))
+        missing = object()
+        previous = g.get("lang", missing)
+        g.lang = lang
+        try:
+            with force_locale(lang):
+                yield
+        finally:
+            if previous is missing:
+                g.pop("lang", None)
+            else:
+                g.lang = previous
 
 
 def negotiate_language() -> str:

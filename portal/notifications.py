@@ -12,32 +12,31 @@ and that moment is recorded (``opened_at``) and shown on the case's timeline, be
 legal effects run from it. Left unopened ten days, the law counts them as rejected; the
 page says so. Their email is only a notice that something waits in the folder (art. 41.6).
 
-Emails go after the commit (a rolled-back change sends nothing), each claimed with a
-conditional UPDATE so it leaves once; one the mail server refused is tried again by
-:func:`send_pending`, which the worker of issue 8 calls on a schedule.
+A notification's email is written to the outbox (``portal.outbox``) with it, in the same
+transaction, so a rolled-back change sends nothing and a committed one cannot lose its
+email; ``emailed_at`` says when it was handed to the outbox, which sends it.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, g, has_request_context, render_template
-from flask_babel import force_locale
+from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import ForeignKey, Index, String, Text, delete, event, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, delete, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
 from identity import signals as identity_signals
 from identity.models import Account, UTCDateTime, utcnow
-from portal import i18n, mail
+from portal import i18n, mail, outbox
 from portal.extensions import db
+from portal.i18n import writing_in
 from procedures import signals
 from procedures.definitions import Procedure
 from procedures.models import Application, IssuedDocument, TimelineEvent
@@ -230,7 +229,7 @@ def notify(
     db.session.add(row)
     db.session.flush()
     if row.email_wanted:
-        db.session.info.setdefault("notifications_to_send", []).append(row.id)
+        _enqueue_email(row, row.created_at)
     return row
 
 
@@ -380,19 +379,9 @@ def mark_unread(notification: Notification) -> None:
 # Email ---------------------------------------------------------------------------------
 
 
-def _claim(notification_id: int, now: datetime) -> bool:
-    claimed = db.session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id, Notification.emailed_at.is_(None))
-        .values(emailed_at=now)
-    ).rowcount
-    db.session.commit()
-    return bool(claimed)
-
-
 def email_of(notification: Notification, account: Account) -> mail.Email:
     lang = account.language if account.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
-    with force_locale(lang):
+    with writing_in(lang):
         subject = (
             _("You have a formal notification")
             if notification.formal
@@ -412,50 +401,42 @@ def email_of(notification: Notification, account: Account) -> mail.Email:
     return mail.Email(to=account.email, subject=subject, text=text, html=html, language=lang)
 
 
-def send_pending(ids: list[int] | None = None, now: datetime | None = None) -> int:
-    """Email the notifications that want it and have not gone (only ``ids``, if given).
-    Returns how many were sent; one the server refused is released to be tried again."""
+def _enqueue_email(notification: Notification, now: datetime) -> bool:
+    """Hand the email to the outbox, in the caller's transaction; False for an account that
+    has gone (its notifications go with it)."""
+    account = db.session.get(Account, notification.account_id)
+    if account is None or account.deleted_at is not None:
+        return False
+    outbox.enqueue(email_of(notification, account), f"notification.{notification.kind}")
+    notification.emailed_at = now
+    return True
+
+
+def enqueue_unsent(now: datetime | None = None) -> int:
+    """Hand to the outbox the emails of notifications written before it existed (sent after
+    the commit then, and left unsent when the mail server refused them). Each is claimed
+    with a conditional UPDATE in the transaction that enqueues it, so it goes once. Run by
+    the worker; a no-op once those are gone."""
     now = now or utcnow()
-    query = select(Notification.id).where(
-        Notification.email_wanted.is_(True), Notification.emailed_at.is_(None)
-    )
-    if ids is not None:
-        query = query.where(Notification.id.in_(ids))
-    sent = 0
-    for notification_id in db.session.scalars(query.order_by(Notification.id).limit(500)).all():
-        if not _claim(notification_id, now):
-            continue
-        notification = db.session.get(Notification, notification_id)
-        account = db.session.get(Account, notification.account_id) if notification else None
-        if notification is None or account is None:
-            continue
-        try:
-            mail.send(email_of(notification, account))
-        except (OSError, smtplib.SMTPException):
-            log.warning("notification email refused; it will be tried again", exc_info=True)
-            notification.emailed_at = None
-            db.session.commit()
-            continue
-        sent += 1
-    return sent
-
-
-def _committed(session: Session) -> None:
-    ids = session.info.pop("notifications_to_send", None)
-    if ids and has_request_context():
-        g.setdefault("notifications_committed", []).extend(ids)
-
-
-def _rolled_back(session: Session, previous: Any) -> None:
-    if previous.parent is None:  # the whole transaction, not a savepoint within it
-        session.info.pop("notifications_to_send", None)
-
-
-def _send_after_request(response: Any) -> Any:
-    ids = g.pop("notifications_committed", None)
-    if ids:
-        send_pending(ids)
-    return response
+    handed = 0
+    ids = db.session.scalars(
+        select(Notification.id)
+        .where(Notification.email_wanted.is_(True), Notification.emailed_at.is_(None))
+        .order_by(Notification.id)
+        .limit(500)
+    ).all()
+    for notification_id in ids:
+        claimed = db.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.emailed_at.is_(None))
+            .values(emailed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        notification = db.session.get(Notification, notification_id) if claimed else None
+        if notification is not None and _enqueue_email(notification, now):
+            handed += 1
+        db.session.commit()
+    return handed
 
 
 def forget(account: Account, **_: Any) -> None:
@@ -468,7 +449,3 @@ def init_app(app: Flask) -> None:
     identity_signals.account_closing.connect(forget)
     signals.case_changed.connect(_on_case_changed)
     signals.document_issued.connect(_on_document_issued)
-    if not event.contains(Session, "after_commit", _committed):
-        event.listen(Session, "after_commit", _committed)
-        event.listen(Session, "after_soft_rollback", _rolled_back)
-    app.after_request(_send_after_request)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from identity import record
 from identity.models import Account, utcnow
 from portal.extensions import db
-from procedures import abandonment, catalogue, documents, segments, workflow
+from procedures import abandonment, catalogue, documents, emails, segments, workflow
 from procedures.definitions import (
     LANGUAGES,
     Condition,
@@ -385,7 +385,8 @@ def submit(
     now: datetime | None = None,
     by_account_id: int | None = None,
 ) -> Application:
-    """Submit the draft: application, registry entry and timeline event in one transaction.
+    """Submit the draft: application, registry entry, timeline event and the receipt's email
+    to the applicant (even when staff send it for them at a counter) in one transaction.
 
     Idempotent: a second call (double click, back and resubmit, retry after a time-out)
     finds the application no longer a draft and returns it with its first receipt.
@@ -440,6 +441,10 @@ def submit(
     application.reached_page = None  # a draft's place in the form: sent, it has none
     application.due_at = add_months(now, procedure.max_resolution_months)
     documents.issue_receipt(application, now)
+    owner = db.session.get(Account, application.account_id) if application.account_id else None
+    if owner is not None:
+        db.session.flush()  # the registry entry, for the email
+        emails.submitted(application, procedure, owner)
     db.session.commit()
     db.session.refresh(application)
     return application

@@ -2,8 +2,9 @@
 
 A slot can be booked from two hours from now (time to get there) up to 30 days ahead.
 A citizen holds one upcoming appointment per service, as the procedure says; to move it
-they change it rather than book a second one. Every write is one transaction; a place
-taken by someone else in between is a ``SlotTaken`` the page explains, never a 500.
+they change it rather than book a second one. Every write is one transaction, with the
+citizen's email in the outbox; a place taken by someone else in between is a
+``SlotTaken`` the page explains, never a 500 (and no email).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from identity.models import Account, utcnow
 from portal.extensions import db
+from procedures import emails
 from procedures.applications import new_reference
 from procedures.models import BOOKED, CANCELLED, Appointment
 from procedures.offices import Office, Service
@@ -214,6 +216,8 @@ def book(
         )
         db.session.add(appointment)
         try:
+            db.session.flush()  # the seat is taken here, or IntegrityError
+            emails.appointment(appointment, "booked", account)
             db.session.commit()
             return appointment
         except IntegrityError:
@@ -250,6 +254,8 @@ def reschedule(
         appointment.updated_at = now
         appointment.reminded_at = None
         try:
+            db.session.flush()  # the seat is taken here, or IntegrityError
+            _announce(appointment, "changed")
             db.session.commit()
             return appointment
         except IntegrityError:
@@ -267,8 +273,16 @@ def cancel(appointment: Appointment, now: datetime | None = None) -> bool:
     if appointment.starts_at <= now:
         raise NotChangeable(appointment.reference)
     _release(appointment, now)
+    _announce(appointment, "cancelled")
     db.session.commit()
     return True
+
+
+def _announce(appointment: Appointment, kind: str) -> None:
+    """The citizen's email about the change, in its transaction."""
+    account = db.session.get(Account, appointment.account_id) if appointment.account_id else None
+    if account is not None:
+        emails.appointment(appointment, kind, account)
 
 
 def _release(appointment: Appointment, now: datetime) -> None:

@@ -64,6 +64,7 @@ def check_email() -> str | Response:
             and throttle.may_email(address)
         ):
             emails.verify_email(account)
+            db.session.commit()
         session["check_email"] = address
         flash(_("We have sent the email again. It can take a few minutes to arrive."), "success")
         return redirect(url_for("identity.check_email"))

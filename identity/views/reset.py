@@ -32,6 +32,7 @@ def forgot_password() -> str | Response:
         account = accounts.find_by_email(address)
         if account is not None and account.disabled_at is None and throttle.may_email(address):
             emails.reset_password(account)
+            db.session.commit()
         session["check_email"] = address
         return redirect(url_for("identity.forgot_password_sent"))
     return render_template("identity/forgot_password.html", form=form)

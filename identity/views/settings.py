@@ -79,6 +79,7 @@ def change_email() -> str | Response:
                     emails.change_email(current_user, new_email)
                 else:
                     emails.account_exists(owner)  # tell its owner, not the person asking
+                db.session.commit()
             session["check_email"] = new_email
             return redirect(url_for("identity.change_email_sent"))
     return render_template("identity/change_email.html", form=form)
@@ -200,10 +201,10 @@ def delete_account() -> str | Response:
         account = current_user._get_current_object()
         address = account.email
         accounts.delete_account(account)
+        # In the same transaction: a deletion that failed is not announced as done.
+        emails.notice(account, "account_deleted", to=address)
         db.session.commit()
         session.clear()
-        # After the commit: a deletion that failed must not be announced as done.
-        emails.notice(account, "account_deleted", to=address)
         return redirect(url_for("identity.account_deleted"))
     return render_template("identity/delete_account.html", form=form)
 

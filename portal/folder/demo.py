@@ -19,7 +19,7 @@ from sqlalchemy import case, select, update
 from identity import events
 from identity.events import EventKind
 from identity.models import Account, utcnow
-from portal import audit
+from portal import audit, outbox
 from portal.extensions import db
 from portal.notifications import Notification
 from procedures import applications, catalogue, documents, samples, workflow
@@ -103,13 +103,16 @@ def busy(account: Account, lang: str, now: datetime | None = None) -> History:
         {code: [text] for code, text in _in_every_language(CERTIFICATE_BODY).items()},
         now=now - timedelta(days=35),
     )
+    before_closed = set(outbox.enqueued())
     closed = submitted(account, "bulky-waste-collection", lang, now - timedelta(days=60))
     closed_procedure = applications.definition_of(closed)
     for days_ago, target in ((58, "in_review"), (55, "resolved_favourable"), (50, "closed")):
         workflow.change_state(
             closed, closed_procedure, target, "staff", None, now=now - timedelta(days=days_ago)
         )
-    # Long since emailed and read (the decision opened), though the survey went unanswered.
+    # Long since emailed (out of the outbox too) and read (the decision opened), though
+    # the survey went unanswered.
+    outbox.withdraw(set(outbox.enqueued()) - before_closed)
     seen = now - timedelta(days=49)
     db.session.execute(
         update(Notification)

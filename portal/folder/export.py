@@ -76,6 +76,12 @@ ACTING = frozenset(
 )
 #: The back office's working data about a case (who holds it), never the citizen's.
 BACK_OFFICE = frozenset({"case_assignments", "case_opinions", "case_routes"})
+#: The email outbox holds an address and a copy of each email, but only while the email
+#: travels and a week after (``portal.outbox``): what it says comes from rows exported here
+#: (the application, the appointment, the notification), and the email itself is in the
+#: citizen's mailbox. It is the portal's machinery, like the worker's job times; no key
+#: points at an account, and the walk leaves them out even if one is added.
+INTERNAL_TABLES = frozenset({"outbox_emails", "scheduled_jobs"})
 
 
 def _shown_to_owner(table: Table) -> ColumnElement[bool] | None:
@@ -267,7 +273,7 @@ def _owner_conditions() -> dict[str, Callable[[int], ColumnElement[bool]]]:
         "accounts": lambda account_id: accounts.c.id == account_id
     }
     for table in db.metadata.sorted_tables:
-        if table.name in BACK_OFFICE:
+        if table.name in BACK_OFFICE | INTERNAL_TABLES:
             continue
         links = []
         for key in table.foreign_keys:

@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests by endpoint, sign-ins, submissions and the email backlog.
+"""Prometheus metrics: requests by endpoint, sign-ins, submissions and the email outbox.
 
 Counters live in the process that counts; under gunicorn each worker is a process, so
 ``PROMETHEUS_MULTIPROC_DIR`` (set by gunicorn.conf.py) makes every worker write its
@@ -35,7 +35,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,21 @@ SUBMISSIONS = Counter(
     "portal_submissions",
     "Applications submitted (each with its registry entry), by procedure.",
     ["procedure"],
+)
+OUTBOX_SENT = Counter(
+    "portal_outbox_sent",
+    "Emails the mail server accepted, by kind (counted by the process that sent them).",
+    ["kind"],
+)
+OUTBOX_FAILED = Counter(
+    "portal_outbox_failed",
+    "Attempts to send an email that failed (tried again later, or given up), by kind.",
+    ["kind"],
+)
+OUTBOX_DEAD = Counter(
+    "portal_outbox_dead",
+    "Emails given up on (refused for good, or out of attempts), by kind.",
+    ["kind"],
 )
 
 #: The steps a failure can be at, as identity.events records them.
@@ -165,25 +180,31 @@ def gauge_at_scrape(name: str, documentation: str) -> Callable[[Callable[[], flo
     return register
 
 
-@gauge_at_scrape(
-    "portal_outbox_depth", "Emails waiting to be sent (notifications not yet emailed)."
-)
+@gauge_at_scrape("portal_outbox_depth", "Emails waiting to be sent (due or waiting to retry).")
 def outbox_depth() -> float:
-    """Notifications that want an email and have none yet (``send_pending``'s work list).
+    from portal import outbox
 
-    The email outbox (issue 8) replaces this source with its own table's count.
-    """
-    from portal.extensions import db
-    from portal.notifications import Notification
+    return float(outbox.pending_count())
 
-    return float(
-        db.session.scalar(
-            select(func.count()).where(
-                Notification.email_wanted.is_(True), Notification.emailed_at.is_(None)
-            )
-        )
-        or 0
-    )
+
+@gauge_at_scrape(
+    "portal_outbox_dead_depth",
+    "Emails given up on and kept for an operator (flask --app wsgi outbox status).",
+)
+def outbox_dead_depth() -> float:
+    from portal import outbox
+
+    return float(outbox.dead_count())
+
+
+@gauge_at_scrape(
+    "portal_outbox_oldest_pending_seconds",
+    "How long the oldest email not yet sent has waited: alert when it grows.",
+)
+def outbox_oldest_pending() -> float:
+    from portal import outbox
+
+    return outbox.oldest_pending().total_seconds()
 
 
 class ScrapeGauges:

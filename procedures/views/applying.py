@@ -17,9 +17,8 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from identity.models import Account
 from portal.extensions import db, limiter
-from procedures import applications, catalogue, emails, forms, receipts, uploads
+from procedures import applications, catalogue, forms, receipts, uploads
 from procedures.definitions import Page, Procedure
 from procedures.models import Application, ApplicationFile
 from procedures.views import applications_blueprint as blueprint
@@ -273,17 +272,10 @@ def submit(reference: str) -> Response:
         abort(400)
     if application.is_draft:
         try:
-            submitted = applications.submit(application, procedure, by_account_id=current_user.id)
+            applications.submit(application, procedure, by_account_id=current_user.id)
         except applications.IncompleteError as error:
             return redirect(_page_url(application, error.page))
-        owner = db.session.get(Account, submitted.account_id) if submitted.account_id else None
-        if owner is not None and submitted.registry_entry is not None and not _emailed(submitted):
-            emails.submitted(submitted, procedure, owner)  # the citizen's, even at a counter
     return redirect(url_for(".confirmation", reference=reference))
-
-
-def _emailed(application: Application) -> bool:
-    return any(event.kind == "receipt_emailed" for event in application.events)
 
 
 @blueprint.route("/<reference>/confirmation")

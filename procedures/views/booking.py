@@ -22,7 +22,7 @@ from wtforms import HiddenField, RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from portal.extensions import db, limiter
-from procedures import appointments, calendar, catalogue, emails, offices
+from procedures import appointments, calendar, catalogue, offices
 from procedures.definitions import Procedure
 from procedures.models import Appointment
 from procedures.offices import Office, Service
@@ -252,7 +252,6 @@ def confirm(service_key: str, office_key: str, slot: str) -> str | Response:
             return redirect(url_for(".choose_office", service_key=service.key))
         except (appointments.SlotTaken, appointments.SlotInvalid):
             return redirect(time_url + "?taken=1")
-        emails.appointment(appointment, "booked", current_user)
         return redirect(url_for(".booked", reference=appointment.reference))
     if not appointments.is_offered(office, service, moment):
         return redirect(time_url + "?taken=1")
@@ -374,7 +373,6 @@ def confirm_change(reference: str, slot: str) -> str | Response:
             appointments.reschedule(appointment, office, service, moment)
         except (appointments.SlotTaken, appointments.SlotInvalid):
             return redirect(change_url + "?taken=1")
-        emails.appointment(appointment, "changed", current_user)
         return redirect(url_for(".booked", reference=reference))
     if not appointments.is_offered(office, service, moment):
         return redirect(change_url + "?taken=1")
@@ -398,7 +396,6 @@ def cancel(reference: str) -> str | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         appointments.cancel(appointment)
-        emails.appointment(appointment, "cancelled", current_user)
         flash(_("Your appointment has been cancelled. We have sent you an email."), "success")
         return redirect(url_for(".detail", reference=reference))
     return render_template(

@@ -1,4 +1,5 @@
-"""Read the emails the portal wrote to ``instance/mail/`` (the embedded mode's outbox)."""
+"""Read the emails the portal wrote to ``instance/mail/`` (the embedded mode's mail server),
+and send what waits in the outbox first, as the worker would."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 LINK = re.compile(r"https?://\S+")
+
+
+def deliver(app: Flask) -> int:
+    """Send every email due in the outbox, as ``flask --app wsgi worker`` does; how many."""
+    from portal import outbox
+
+    with app.app_context():
+        return outbox.deliver_due(batch=10_000).sent
 
 
 def messages(app: Flask, to: str | None = None) -> list[EmailMessage]:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from identity.models import Account
+from portal import outbox
 from portal.extensions import db
 from procedures import appointments, emails, offices
 from procedures.models import Appointment
@@ -237,5 +238,7 @@ def test_the_day_before_the_citizen_gets_one_reminder(site, citizen) -> None:
         assert emails.remind_appointments(day_before) == 1
         assert emails.remind_appointments(day_before + timedelta(hours=1)) == 0
         assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
+        assert outbox.deliver_due().sent == 2  # the booking's and the reminder, as the worker
         assert appointment.reference in mailbox.text_of(mailbox.last(site, citizen.email))
+        assert "Recordatori" in mailbox.last(site, citizen.email)["Subject"]
         assert mailbox.last(site, citizen.email)["Content-Language"] == "ca"

@@ -18,9 +18,8 @@ from sqlalchemy import select
 
 from identity import accounts, events
 from identity.events import EventKind
-from identity.models import utcnow
+from portal import mail, outbox
 from portal.extensions import db
-from portal.notifications import Notification
 from portal.observability.logs import JsonFormatter, redact
 from procedures import catalogue
 from procedures.models import Application
@@ -197,18 +196,10 @@ def test_metrics_count_requests_sign_ins_submissions_and_the_outbox(watched) -> 
     citizen.client.get("/es/")
     apply_for(citizen)
     with watched.app_context():
-        account_id = citizen.account().id
         outbox_before = value(scrape(operator), "portal_outbox_depth")
-        for wanted, sent in ((True, False), (True, False), (True, True), (False, False)):
-            db.session.add(
-                Notification(
-                    public_id=uuid.uuid4().hex[:24],
-                    account_id=account_id,
-                    kind="status",
-                    email_wanted=wanted,
-                    emailed_at=utcnow() if sent else None,
-                )
-            )
+        for n in range(2):  # written outside a request: they wait for the worker
+            letter = mail.Email(to=f"vecino{n}@example.es", subject="Aviso", text="-", html="-")
+            outbox.enqueue(letter, "test.notice")
         db.session.commit()
     after = scrape(operator)
 
@@ -222,6 +213,9 @@ def test_metrics_count_requests_sign_ins_submissions_and_the_outbox(watched) -> 
     assert grew("portal_sign_in_failures_total", step="password") == 1
     assert grew("portal_submissions_total", procedure="change-of-address") == 1
     assert value(after, "portal_outbox_depth") - outbox_before == 2
+    # The receipt went out with the submission's request (the embedded mode's files).
+    assert grew("portal_outbox_sent_total", kind="application.submitted") == 1
+    assert value(after, "portal_outbox_dead_depth") == 0
     assert "marta" not in after and "@" not in after, "no label names a person"
 
 
