@@ -16,6 +16,7 @@ Then the rules particular to some procedures, written out one by one.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from procedures.definitions import Page, load_catalogue
 from procedures.models import Application, RegistryEntry, TimelineEvent
+from procedures.samples import PDF
 from tests.conftest import empty_tables, make_test_app
 from tests.support import mailbox
 from tests.support.applicant import (
@@ -479,3 +481,24 @@ def _draft_reaching(portal: Flask, slug: str, reference: str, page_id: str) -> N
         application.answers = {}
         samples.fill(application, catalogue.get(slug), stop_at=page_id)
         db.session.commit()
+
+
+def test_a_file_over_10_mb_is_refused_and_the_page_keeps_its_answers(portal) -> None:
+    """The size limit, once (the same check stores every file): a scan too big to keep."""
+    citizen = applicant(portal, "big-file@example.es")
+    reference = reference_of(start(citizen.client, "en", "change-of-address"))
+    _draft_reaching(portal, "change-of-address", reference, "proof_of_address")
+    form = open_form(citizen.client, _page_url(reference, "proof_of_address"), "en")
+    scan = PDF + b"0" * (10 * 1024 * 1024)
+    data = {"proof_of_address__how": "upload", "proof_of_address": (io.BytesIO(scan), "scan.pdf")}
+    too_big = WrongAnswer(
+        definition(portal, "change-of-address").field("proof_of_address"),
+        "over 10 MB",
+        data,
+        "The selected file must be smaller than 10 MB",
+        "proof_of_address",
+    )
+    response = send(citizen.client, form, data)
+    response.request.input_stream.close()  # the test client spools a big body to a file
+    _refused(response, form.url, [too_big], data)
+    assert "proof_of_address" not in _stored(portal, reference)
