@@ -27,6 +27,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
+	touch $@
+
 install: $(VENV)/.installed  ## Create .venv and install the portal
 
 node_modules/.installed: package.json package-lock.json
@@ -40,6 +44,15 @@ browser:  ## Install Debian's chromium and chromium-driver when missing (needs r
 	else \
 		echo "The browser tests need Debian's chromium and chromium-driver."; \
 		echo "Run as root, or first: sudo apt-get install chromium chromium-driver"; exit 1; \
+	fi
+
+bench-tools:  ## Install Debian's wrk and nginx when missing (needs root)
+	@if command -v wrk >/dev/null && command -v nginx >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx; \
+	else \
+		echo "The benchmarks need Debian's wrk and nginx."; \
+		echo "Run as root, or first: sudo apt-get install wrk nginx"; exit 1; \
 	fi
 
 compile-translations: $(VENV)/.installed  ## Compile translations/*.po into .mo files
@@ -84,11 +97,18 @@ test: $(VENV)/.installed-test node_modules/.installed browser compile-translatio
 test-database: $(VENV)/.installed-test compile-translations  ## The database tests only (.ci/run runs them on PostgreSQL)
 	$(BIN)/pytest -m database $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test compile-translations  ## Run the benchmarks in bench/ and print their figures
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script 2>/dev/null || exit 1; done
+# Each benchmark's standard error (migrations' and servers' logs) is shown only if it fails;
+# each stops the servers it started, however it ends. BENCH_SECONDS=60 for steadier figures.
+bench: $(VENV)/.installed-bench bench-tools compile-translations  ## Run the benchmarks in bench/ and print their figures (PostgreSQL and Redis on 127.0.0.1)
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	for script in bench/*.py; do \
+		echo "== $$script"; \
+		$(BIN)/python $$script 2>"$$log" || { cat "$$log"; exit 1; }; \
+		echo; \
+	done
 
 lint: $(VENV)/.installed-test  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-.PHONY: help install browser compile-translations messages migrate run serve agency-demo test test-database bench lint
+.PHONY: help install browser bench-tools compile-translations messages migrate run serve agency-demo test test-database bench lint
