@@ -83,13 +83,20 @@ def pages(app: Flask, found: Generated, database_url: str) -> list[browse.Page]:
         heavy_sent = connection.execute(
             "SELECT count(*) FROM applications WHERE account_id = 1 AND status <> 'draft'"
         ).fetchone()[0]  # type: ignore[index]
-        open_cases = connection.execute(
-            "SELECT count(*) FROM applications WHERE procedure_slug = ANY(%s) "
-            "AND status IN ('submitted', 'in_review', 'needs_information')",
+        open_cases = (
+            "procedure_slug = ANY(%s) AND status IN ('submitted', 'in_review', 'needs_information')"
+        )
+        count = connection.execute(
+            f"SELECT count(*) FROM applications WHERE {open_cases}",  # noqa: S608
             (council,),
         ).fetchone()[0]  # type: ignore[index]
+        # Nine tenths down the inbox: the case a supervisor paging on would start after.
+        deep = connection.execute(
+            f"SELECT reference FROM applications WHERE {open_cases} "  # noqa: S608
+            "ORDER BY due_at NULLS LAST, submitted_at, id OFFSET %s LIMIT 1",
+            (council, count * 9 // 10),
+        ).fetchone()[0]  # type: ignore[index]
     last_own = max(1, -(-heavy_sent // 20))
-    deep = max(1, (open_cases * 9 // 10) // 25 + 1)
     search = "/es/staff/citizens"
 
     def finding(name: str, query: str) -> browse.Page:
@@ -109,7 +116,7 @@ def pages(app: Flask, found: Generated, database_url: str) -> list[browse.Page]:
         browse.Page("notifications, heavy citizen", "heavy", "/es/folder/notifications"),
         browse.Page("who used your data, heavy citizen", "heavy", "/es/folder/data-use"),
         browse.Page("staff inbox, first page", "staff", "/es/staff/"),
-        browse.Page(f"staff inbox, page {deep}", "staff", f"/es/staff/?page={deep}"),
+        browse.Page("staff inbox, nine tenths down", "staff", f"/es/staff/?after={deep}"),
         browse.Page("staff inbox, overdue", "staff", "/es/staff/?overdue=1"),
         browse.Page("staff inbox, waiting for applicant", "staff", "/es/staff/?waiting=1"),
         browse.Page(

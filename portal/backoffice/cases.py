@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from identity.models import Account, utcnow
-from portal.backoffice import decisions
+from portal.backoffice import decisions, paging
 from portal.backoffice.models import Assignment, CaseRoute
 from portal.backoffice.staff import Staff, colleagues
 from portal.extensions import db
@@ -109,17 +109,42 @@ def _overdue(now: datetime, opened: set[str]) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[Row]
+    #: How many cases match the filters, and how many of the agency's are overdue now.
+    total: int
+    overdue: int
+    #: The references to page from: the cases before ``previous`` and after ``next``
+    #: (None at the start or the end).
+    previous: str | None
+    next: str | None
+
+
+class UnknownCaseError(LookupError):
+    """A page was asked for from a case the agency does not have (the view answers 404)."""
+
+
 def inbox(
-    staff: Staff, filters: Filters, lang: str, page: int = 1, now: datetime | None = None
-) -> tuple[list[Row], int, int]:
-    """One page of the agency's cases, the nearest legal deadline first; how many match;
-    and how many of the agency's cases are overdue now."""
+    staff: Staff,
+    filters: Filters,
+    lang: str,
+    after: str | None = None,
+    before: str | None = None,
+    now: datetime | None = None,
+) -> InboxPage:
+    """A page of the agency's cases, the nearest legal deadline first: the first one, the
+    one after the case ``after``, or the one before the case ``before``
+    (``portal.backoffice.paging``); with how many match, and how many are overdue now.
+
+    The cases listed are those in a state of one of the agency's workflows."""
     now = now or utcnow()
     procedures = agency_procedures(staff.agency)
     if filters.workflow:
         procedures = [p for p in procedures if p.workflow.name == filters.workflow]
     by_slug = {p.slug: p for p in procedures}
     opened = open_states(procedures)
+    known = {key for p in procedures for key in p.workflow.states}
     where: list[ColumnElement[bool]] = [
         Application.procedure_slug.in_(by_slug),
         Application.status != DRAFT,
@@ -127,32 +152,63 @@ def inbox(
     overdue_count = (
         db.session.scalar(select(func.count()).where(*where, _overdue(now, opened))) or 0
     )
-    if filters.procedure in by_slug:
-        where.append(Application.procedure_slug == filters.procedure)
-    if filters.state == "open":
-        where.append(Application.status.in_(opened))
-    elif filters.state != "all":
-        where.append(Application.status == filters.state)
-    if filters.assigned == "mine":
-        where.append(Assignment.staff_account_id == staff.account_id)
-    elif filters.assigned == "unassigned":
-        where.append(Assignment.staff_account_id.is_(None))
+    slugs = [filters.procedure] if filters.procedure in by_slug else sorted(by_slug)
+    statuses = set(opened if filters.state == "open" else known)
+    if filters.state not in ("open", "all"):
+        statuses &= {filters.state}
     if filters.overdue:
+        statuses &= opened
         where.append(_overdue(now, opened))
-    if filters.waiting:
+    if filters.waiting:  # only a state whose clock is paused keeps it paused
+        statuses &= paused_states(procedures)
         where.append(Application.clock_paused_at.is_not(None))
-    if filters.unit == "mine":
-        where.append(CaseRoute.unit == staff.unit)
-    elif filters.unit == "unrouted":
-        where.append(CaseRoute.unit.is_(None))
-    base = (
-        select(Application.id)
-        .outerjoin(Assignment, Assignment.application_id == Application.id)
-        .outerjoin(CaseRoute, CaseRoute.application_id == Application.id)
-    )
-    total = db.session.scalar(select(func.count()).select_from(base.where(*where).subquery()))
-    rows = db.session.execute(
+    where += [Application.procedure_slug.in_(slugs), Application.status.in_(statuses)]
+    base = select(Application.id)
+    if filters.assigned in ("mine", "unassigned"):
+        base = base.outerjoin(Assignment, Assignment.application_id == Application.id)
+        mine = Assignment.staff_account_id == staff.account_id
+        where.append(mine if filters.assigned == "mine" else Assignment.staff_account_id.is_(None))
+    if filters.unit in ("mine", "unrouted"):
+        base = base.outerjoin(CaseRoute, CaseRoute.application_id == Application.id)
+        where.append(
+            CaseRoute.unit == staff.unit if filters.unit == "mine" else CaseRoute.unit.is_(None)
+        )
+    base = base.where(*where)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    start = None
+    if after or before:
+        start = paging.position_of(after or before or "", by_slug)
+        if start is None:
+            raise UnknownCaseError(after or before)
+    backwards = before is not None and after is None
+    ids = paging.page_ids(base, slugs, sorted(statuses), start, backwards, PAGE_SIZE + 1)
+    more = len(ids) > PAGE_SIZE
+    ids = ids[:PAGE_SIZE]
+    if backwards:
+        ids.reverse()
+    rows = _rows(ids, by_slug, opened, lang, now)
+    first, last = (rows[0].reference, rows[-1].reference) if rows else (None, None)
+    if backwards:
+        return InboxPage(rows, total, overdue_count, first if more else None, last)
+    return InboxPage(rows, total, overdue_count, first if start else None, last if more else None)
+
+
+def paused_states(procedures: list[Procedure]) -> set[str]:
+    return {
+        key
+        for procedure in procedures
+        for key, state in procedure.workflow.states.items()
+        if state.clock == "paused"
+    }
+
+
+def _rows(
+    ids: list[int], by_slug: dict[str, Procedure], opened: set[str], lang: str, now: datetime
+) -> list[Row]:
+    """The inbox's lines for these cases, in this order: columns only, no citizen data."""
+    found = db.session.execute(
         select(
+            Application.id,
             Application.reference,
             Application.procedure_slug,
             Application.status,
@@ -167,21 +223,17 @@ def inbox(
         .outerjoin(Assignment, Assignment.application_id == Application.id)
         .outerjoin(CaseRoute, CaseRoute.application_id == Application.id)
         .outerjoin(Account, Account.id == Assignment.staff_account_id)
-        .where(*where)
-        .order_by(
-            Application.due_at.is_(None),
-            Application.due_at,
-            Application.submitted_at,
-            Application.id,
-        )
-        .limit(PAGE_SIZE)
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
+        .where(Application.id.in_(ids))
     )
-    found = []
-    for reference, slug, status, submitted_at, due_at, paused_at, number, assignee, unit in rows:
+    by_id = {line[0]: line[1:] for line in found}
+    rows = []
+    for one in ids:
+        reference, slug, status, submitted_at, due_at, paused_at, number, assignee, unit = by_id[
+            one
+        ]
         procedure = by_slug[slug]
         state = procedure.workflow.states.get(status)
-        found.append(
+        rows.append(
             Row(
                 reference=reference,
                 number=number,
@@ -198,7 +250,7 @@ def inbox(
                 unit=unit,
             )
         )
-    return found, total or 0, overdue_count
+    return rows
 
 
 def locate(staff: Staff, reference: str) -> tuple[int, int | None] | None:

@@ -8,15 +8,20 @@ from werkzeug.wrappers import Response
 
 from portal.audit import DataAccess
 from portal.backoffice import blueprint, cases, complaints, forms, staff
-from portal.backoffice.views import back_to_case, holding, opened, step_page
+from portal.backoffice.views import (
+    back_to_case,
+    filter_query,
+    holding,
+    inbox_page,
+    opened,
+    step_page,
+)
 from portal.extensions import db, limiter
-from portal.folder.views import page_count, page_number
 from procedures import workflow
-from procedures.views import current_lang
 
 
 @blueprint.get("/complaints")
-def complaints_queue() -> str:
+def complaints_queue() -> str | Response:
     me = staff.current()
     args = request.args
     unit = args.get("unit", "all")
@@ -26,19 +31,20 @@ def complaints_queue() -> str:
         workflow=complaints.WORKFLOW,
         unit=unit if unit in complaints.UNITS else "all",
     )
-    page = page_number()
-    rows, total, overdue = cases.inbox(me, filters, current_lang(), page)
+    found = inbox_page(me, filters)
+    if isinstance(found, Response):
+        return found
     return render_template(
         "backoffice/complaints.html",
         me=me,
-        rows=rows,
-        total=total,
-        overdue=overdue,
+        rows=found.rows,
+        total=found.total,
+        overdue=found.overdue,
+        before=found.previous,
+        after=found.next,
         filters=filters,
         units=complaints.UNITS.items(),
-        page=page,
-        pages=page_count(total, cases.PAGE_SIZE, page),
-        query={k: v for k, v in args.items() if k != "page"},
+        query=filter_query(),
     )
 
 

@@ -36,7 +36,6 @@ from portal.backoffice import access, blueprint, cases, complaints, forms, opini
 from portal.backoffice import citizens as citizens_module
 from portal.extensions import db, limiter
 from portal.folder import my_data
-from portal.folder.views import page_count, page_number
 from procedures import receipts, uploads, workflow
 from procedures.models import ApplicationFile
 from procedures.views import current_lang
@@ -94,30 +93,48 @@ def _filters() -> cases.Filters:
 
 
 @blueprint.get("/")
-def inbox() -> str:
+def inbox() -> str | Response:
     me = staff.current()
     lang = current_lang()
     filters = _filters()
-    page = page_number()
-    rows, total, overdue = cases.inbox(me, filters, lang, page)
-    pages = page_count(total, cases.PAGE_SIZE, page)
+    found = inbox_page(me, filters)
+    if isinstance(found, Response):
+        return found
     procedures = cases.agency_procedures(me.agency)
-    query = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "backoffice/inbox.html",
         me=me,
-        rows=rows,
-        total=total,
-        overdue=overdue,
+        rows=found.rows,
+        total=found.total,
+        overdue=found.overdue,
+        before=found.previous,
+        after=found.next,
         filters=filters,
         procedure_options=sorted(
             ((p.slug, p.text(lang).title) for p in procedures), key=lambda option: option[1]
         ),
         states=cases.states_of(procedures, lang).items(),
-        page=page,
-        pages=pages,
-        query=query,
+        query=filter_query(),
     )
+
+
+def filter_query() -> dict[str, str]:
+    """The filters of this page, for the links to its neighbours."""
+    return {k: v for k, v in request.args.items() if k not in ("after", "before", "page")}
+
+
+def inbox_page(me: staff.Staff, filters: cases.Filters) -> cases.InboxPage | Response:
+    """The page of cases the ``after`` or ``before`` argument asks for; 404 for a case the
+    agency does not have, and the first page again when none is left beyond the one named
+    (its neighbours closed since the link was made)."""
+    after, before = request.args.get("after"), request.args.get("before")
+    try:
+        found = cases.inbox(me, filters, current_lang(), after=after, before=before)
+    except cases.UnknownCaseError:
+        abort(404)
+    if not found.rows and (after or before):
+        return redirect(url_for(request.endpoint or ".inbox", **filter_query()))
+    return found
 
 
 def _located(reference: str) -> tuple[int, int | None]:
