@@ -164,9 +164,22 @@ def backoff(attempts: int, draw: Callable[[], float] = random.random) -> timedel
     return ceiling / 2 + ceiling / 2 * draw()
 
 
-def claim(row_id: int, now: datetime, token: str) -> OutboxEmail | None:
+@dataclass(frozen=True)
+class Claimed:
+    """A row taken for sending: what the send needs, read by the claim itself."""
+
+    id: int
+    kind: str
+    recipient: str
+    content: bytes
+    #: Including this one.
+    attempts: int
+
+
+def claim(row_id: int, now: datetime, token: str) -> Claimed | None:
     """Take the row for ``LEASE`` if it is due and nobody holds it, counting an attempt;
-    committed at once, so others see it. None when someone else got it."""
+    committed at once, so others see it. None when someone else got it. One statement
+    (UPDATE ... RETURNING, on SQLite as on PostgreSQL) both claims and reads it."""
     table = OutboxEmail.__table__
     taken = db.session.execute(
         update(table)
@@ -182,14 +195,13 @@ def claim(row_id: int, now: datetime, token: str) -> OutboxEmail | None:
             attempts=table.c.attempts + 1,
             last_attempt_at=now,
         )
-    ).rowcount
+        .returning(table.c.id, table.c.kind, table.c.recipient, table.c.content, table.c.attempts)
+    ).one_or_none()
     db.session.commit()
-    if not taken:
-        return None
-    return db.session.get(OutboxEmail, row_id, populate_existing=True)
+    return Claimed(*taken) if taken is not None else None
 
 
-def _settle(row: OutboxEmail, token: str, **values: Any) -> bool:
+def _settle(row: Claimed, token: str, **values: Any) -> bool:
     """Record the outcome, if the lease is still ours (else another worker has the row)."""
     table = OutboxEmail.__table__
     done = db.session.execute(
@@ -203,7 +215,7 @@ def _settle(row: OutboxEmail, token: str, **values: Any) -> bool:
     return bool(done)
 
 
-def _failed(row: OutboxEmail, token: str, error: mail.DeliveryError, now: datetime) -> str:
+def _failed(row: Claimed, token: str, error: mail.DeliveryError, now: datetime) -> str:
     from portal.observability import metrics
 
     metrics.OUTBOX_FAILED.labels(row.kind).inc()
