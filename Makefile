@@ -79,6 +79,9 @@ run: $(VENV)/.installed compile-translations migrate  ## Set up and serve the po
 serve: $(VENV)/.installed compile-translations migrate  ## Production: gunicorn (gunicorn.conf.py) on http://$(HOST):$(PORT), configured by the environment (README)
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
+worker: $(VENV)/.installed compile-translations  ## Production: the worker that sends every email and runs the reminders and clean-ups (README: Email and the worker)
+	env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/flask worker
+
 agency-demo: $(VENV)/.installed compile-translations migrate  ## Serve the portal and, on AGENCY_PORT, a demo agency site that signs in through it
 	PORTAL_ENV=development $(BIN)/flask demo load
 	@echo
@@ -111,4 +114,4 @@ lint: $(VENV)/.installed-test  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-.PHONY: help install browser bench-tools compile-translations messages migrate run serve agency-demo test test-database bench lint
+.PHONY: help install browser bench-tools compile-translations messages migrate run serve worker agency-demo test test-database bench lint
