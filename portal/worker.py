@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import click
 from flask import Flask, current_app
@@ -129,7 +129,7 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-def serve_metrics(host: str, port: int, token: str | None) -> None:
+def serve_metrics(host: str, port: int, token: str | None) -> WSGIServer:
     """This process's counters (emails sent, failed, given up; by kind) for Prometheus, in a
     thread, behind ``METRICS_TOKEN`` when one is set. The outbox's depth is the database's,
     read by the application servers' ``/metrics``."""
@@ -147,6 +147,7 @@ def serve_metrics(host: str, port: int, token: str | None) -> None:
 
     server = make_server(host, port, application, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
 
 
 # Commands ------------------------------------------------------------------------------

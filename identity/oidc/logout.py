@@ -10,8 +10,10 @@ ends here, every client that received tokens in it and registered a
 ``backchannel_logout_uri`` gets a signed logout token by POST, so it can end
 its own session without the browser. Delivery runs in a thread after the
 response (a slow agency must not hold up the citizen's sign-out page), with
-three attempts and backoff, each failure logged; issue 8's worker will move it
-to the outbox.
+three attempts and backoff, each failure logged. It stays out of the email
+outbox's worker on purpose: a logout token expires two minutes after it is
+signed (``exp``), so a retry later than the thread's few seconds would be
+refused by the agency anyway.
 """
 
 from __future__ import annotations

@@ -214,3 +214,24 @@ def test_the_worker_command_sends_what_waits(mail_app, smtp) -> None:  # noqa: F
     assert result.exit_code == 0, result.output
     assert len(smtp.messages()) == 3
     assert worker.run_pass(drain=True)[1].sent == 0
+
+
+def test_the_worker_serves_its_own_counters_behind_the_metrics_token(mail_app) -> None:
+    import requests
+
+    from tests.support.metrics import TOKEN, value
+    from tests.support.smtp import free_port
+
+    enqueue(2, kind="test.counted")
+    outbox.deliver_due()
+    port = free_port()
+    server = worker.serve_metrics("127.0.0.1", port, TOKEN)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        assert requests.get(url, timeout=5).status_code == 401
+        answer = requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.status_code == 200
+    assert value(answer.text, "portal_outbox_sent_total", kind="test.counted") == 2
