@@ -9,6 +9,7 @@ from procedures import applications, appointments, catalogue, offices, search
 from procedures.taxonomy import LIFE_EVENTS, TOPICS
 from procedures.views import catalogue_blueprint as blueprint
 from procedures.views import current_lang
+from procedures.views.page_cache import for_visitors
 
 
 def _sorted(procedures: list) -> list:
@@ -17,6 +18,7 @@ def _sorted(procedures: list) -> list:
 
 
 @blueprint.route("/")
+@for_visitors
 def index() -> str:
     """The catalogue: search, topics, life events; with a query or filters, the results."""
     query = (request.args.get("q") or "").strip()[:200]
@@ -51,6 +53,7 @@ def index() -> str:
 
 
 @blueprint.route("/topics/<topic>")
+@for_visitors
 def topic(topic: str) -> str:
     if topic not in TOPICS:
         abort(404)
@@ -60,6 +63,7 @@ def topic(topic: str) -> str:
 
 
 @blueprint.route("/life-events/<event>")
+@for_visitors
 def life_event(event: str) -> str:
     if event not in LIFE_EVENTS:
         abort(404)
@@ -71,6 +75,7 @@ def life_event(event: str) -> str:
 
 
 @blueprint.route("/<slug>")
+@for_visitors
 def procedure(slug: str) -> str:
     """The start page (GOV.UK's "start using a service" pattern)."""
     found = catalogue.get(slug)
