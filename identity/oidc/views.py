@@ -199,6 +199,11 @@ def connect() -> Any:
         if error.redirect_uri:
             return server.handle_error_response(None, error)
         return _error_page(error.error)
+    except ValueError:
+        # Authlib quotes a bad response_type or redirect_uri in its error description, and
+        # refuses to when it holds what RFC 6749 forbids there (non-ASCII, quotes): the
+        # link is malformed, and cannot go back to a redirect URI nobody checked.
+        return _error_page(BAD_LINK)
     client = grant.request.client
     redirect_uri = grant.request.payload.redirect_uri
     resumed = authorize.resumed_at(request.args.get("resume"))

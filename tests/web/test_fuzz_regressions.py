@@ -1,0 +1,67 @@
+"""Inputs the fuzz tests found answered with a server error or stored as garbage, each kept
+here as the plain case it is (tests/web/test_fuzz_forms.py and test_fuzz_json.py find
+such inputs; this file says which were found, and keeps them fixed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+
+from identity.oidc import clients
+from portal.extensions import db
+from tests.conftest import empty_tables, make_test_app
+
+CALLBACK = "https://agency.example/callback"
+
+
+@pytest.fixture
+def portal(_migrated: str, tmp_path) -> Iterator[Flask]:
+    app = make_test_app(_migrated, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        empty_tables()
+
+
+@pytest.fixture
+def agency(portal: Flask) -> str:
+    """A registered agency's client id."""
+    with portal.app_context():
+        registered = clients.create("Agencia", [CALLBACK], sector="agency.example")
+        db.session.commit()
+        return registered.client.client_id
+
+
+def _authorize(**params: str) -> str:
+    query = {
+        "response_type": "code",
+        "redirect_uri": CALLBACK,
+        "scope": "openid",
+        "state": "s",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+        **params,
+    }
+    return "/es/account/connect?" + urlencode(query)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"response_type": "\u202eabc"},  # what the fuzzer sent: a right-to-left override
+        {"response_type": 'code"'},
+        {"redirect_uri": "https://agency.example/caf\u00e9"},
+    ],
+    ids=["rtl-response-type", "quoted-response-type", "non-ascii-redirect-uri"],
+)
+def test_an_agency_link_authlib_cannot_quote_gets_the_bad_link_page(
+    portal: Flask, agency: str, params: dict[str, str]
+) -> None:
+    """Authlib quotes a response_type or redirect_uri it refuses in its error description,
+    and raises ValueError when the value holds what RFC 6749 forbids there: it was a 500."""
+    response = portal.test_client().get(_authorize(client_id=agency, **params))
+    assert response.status_code == 400
+    assert "invalid_request" in response.get_data(as_text=True)
+    assert "Location" not in response.headers, "never sent to an unchecked redirect URI"
