@@ -39,10 +39,15 @@ class Application(db.Model):  # type: ignore[name-defined]
     __tablename__ = "applications"
     __table_args__ = (
         Index("ix_applications_account_status", "account_id", "status"),
-        #: The staff inbox's order within each procedure and state (portal.backoffice.paging);
-        #: it also finds a procedure's cases, and counts them by state without reading them.
+        #: The staff inbox's order within each state (portal.backoffice.paging), with the
+        #: procedure last, so an agency's cases are picked and counted from the index alone.
         Index(
-            "ix_applications_inbox", "procedure_slug", "status", "due_at", "submitted_at", "id"
+            "ix_applications_state_deadline",
+            "status",
+            "due_at",
+            "submitted_at",
+            "id",
+            "procedure_slug",
         ),
     )
 

@@ -28,6 +28,9 @@ from procedures.definitions import Procedure, State
 from procedures.models import DRAFT, Application, IssuedDocument, RegistryEntry, TimelineEvent
 
 PAGE_SIZE = 25
+#: Matching cases are counted up to this many: beyond it the inbox says "more than", so
+#: that listing every case of a large agency, closed ones too, costs no more than a page.
+COUNT_LIMIT = 10_000
 #: How staff read each kind of timeline event (state changes add the new status).
 TIMELINE_TITLES = {
     "submitted": _l("Application sent"),
@@ -112,13 +115,19 @@ def _overdue(now: datetime, opened: set[str]) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class InboxPage:
     rows: list[Row]
-    #: How many cases match the filters, and how many of the agency's are overdue now.
+    #: How many cases match the filters (``COUNT_LIMIT + 1`` for more than the limit), and
+    #: how many of the agency's are overdue now.
     total: int
     overdue: int
     #: The references to page from: the cases before ``previous`` and after ``next``
     #: (None at the start or the end).
     previous: str | None
     next: str | None
+
+    @property
+    def beyond_count(self) -> bool:
+        """More cases match than were counted."""
+        return self.total > COUNT_LIMIT
 
 
 class UnknownCaseError(LookupError):
@@ -174,14 +183,15 @@ def inbox(
             CaseRoute.unit == staff.unit if filters.unit == "mine" else CaseRoute.unit.is_(None)
         )
     base = base.where(*where)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    counted = base.limit(COUNT_LIMIT + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
     start = None
     if after or before:
         start = paging.position_of(after or before or "", by_slug)
         if start is None:
             raise UnknownCaseError(after or before)
     backwards = before is not None and after is None
-    ids = paging.page_ids(base, slugs, sorted(statuses), start, backwards, PAGE_SIZE + 1)
+    ids = paging.page_ids(base, sorted(statuses), start, backwards, PAGE_SIZE + 1)
     more = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
     if backwards:

@@ -39,6 +39,8 @@ def complaints_queue() -> str | Response:
         me=me,
         rows=found.rows,
         total=found.total,
+        beyond_count=found.beyond_count,
+        count_limit=cases.COUNT_LIMIT,
         overdue=found.overdue,
         before=found.previous,
         after=found.next,

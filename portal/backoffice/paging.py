@@ -1,16 +1,18 @@
 """Keyset pagination of an agency's cases in the inbox's order, at the same cost on the
-first page as on the thousandth, however many cases the agency holds.
+first page as on the thousandth, however many cases there are.
 
 The inbox lists cases nearest legal deadline first (then the oldest sent, then by id;
 cases without a deadline last). Paging with OFFSET read and sorted every case before the
 page, and even the first page sorted every case matching the filters: no single index
-gives that order across several procedures and states at once. So a page is found from
-where its neighbour ended instead: the last case shown (``after``) or the first one
-(``before``), by its position in that order. For each procedure and state the filters
-allow, the index ``ix_applications_inbox`` (procedure, status, due date, sent time, id)
-holds that run of cases already in order, and can be entered at the position: the
-database reads at most a page from each run and merges them (a Merge Append on
-PostgreSQL), whatever lies before the position or after the page.
+gives that order across several states at once. So a page is found from where its
+neighbour ended instead: the last case shown (``after``) or the first one (``before``),
+by its position in that order. For each state the filters allow, the index
+``ix_applications_state_deadline`` (status, due date, sent time, id, procedure) holds that
+state's cases already in order and can be entered at the position; the database reads
+each run only until it has a page of the agency's cases (their procedure is in the index
+too) and merges the runs (a Merge Append on PostgreSQL), whatever lies before the position
+or after the page. An agency with a small share of the cases costs a longer read of each
+run, never a sort.
 """
 
 from __future__ import annotations
@@ -47,26 +49,19 @@ def position_of(reference: str, slugs: Iterable[str]) -> Position | None:
 
 def page_ids(
     base: Select[tuple[int]],
-    slugs: list[str],
     statuses: list[str],
     start: Position | None,
     backwards: bool,
     size: int,
 ) -> list[int]:
     """Up to ``size`` ids of cases of ``base`` (a select of ``Application.id`` with the
-    filters' joins and conditions) in these procedures and states, in the inbox's order
-    after ``start`` (or, going ``backwards``, before it, nearest first)."""
+    filters' joins and conditions, the agency's procedures among them) in these states, in
+    the inbox's order after ``start`` (or, going ``backwards``, before it, nearest first)."""
     parts = [
-        _run(
-            base.where(Application.procedure_slug == slug, Application.status == status),
-            start,
-            backwards,
-            size,
-        )
-        for slug in slugs
+        _run(base.where(Application.status == status), start, backwards, size)
         for status in statuses
     ]
-    parts.append(_without_deadline(base, slugs, statuses, start, backwards, size))
+    parts.append(_without_deadline(base, statuses, start, backwards, size))
     chosen = [select(*part.subquery().c) for part in parts if part is not None]
     if not chosen:
         return []
@@ -90,7 +85,7 @@ def _columns(query: Select[tuple[int]]) -> Select[tuple[int, datetime, datetime]
 def _run(
     query: Select[tuple[int]], start: Position | None, backwards: bool, size: int
 ) -> Select[tuple[int, datetime, datetime]] | None:
-    """One procedure and state's cases with a deadline, from the index, in order."""
+    """One state's cases with a deadline, from the index, in order."""
     if start is not None and start.due_at is None and not backwards:
         return None  # every case with a deadline comes before one without
     query = query.where(Application.due_at.is_not(None))
@@ -103,7 +98,6 @@ def _run(
 
 def _without_deadline(
     query: Select[tuple[int]],
-    slugs: list[str],
     statuses: list[str],
     start: Position | None,
     backwards: bool,
@@ -118,7 +112,5 @@ def _without_deadline(
         key = tuple_(Application.submitted_at, Application.id)
         here = tuple_(start.submitted_at, start.id)
         condition = and_(condition, key < here if backwards else key > here)
-    query = query.where(
-        condition, Application.procedure_slug.in_(slugs), Application.status.in_(statuses)
-    )
+    query = query.where(condition, Application.status.in_(statuses))
     return _columns(query).order_by(*_order(Application, backwards)).limit(size)

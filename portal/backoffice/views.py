@@ -106,6 +106,8 @@ def inbox() -> str | Response:
         me=me,
         rows=found.rows,
         total=found.total,
+        beyond_count=found.beyond_count,
+        count_limit=cases.COUNT_LIMIT,
         overdue=found.overdue,
         before=found.previous,
         after=found.next,

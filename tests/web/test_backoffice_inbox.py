@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from itertools import chain
 
 import pytest
 from flask import Flask
@@ -120,6 +121,10 @@ def walk(
     return forwards, backwards
 
 
+def joined(pages: list[list[str]]) -> list[str]:
+    return list(chain.from_iterable(pages))
+
+
 def test_pages_follow_the_deadline_order_forwards_and_back(
     db_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,8 +147,8 @@ def test_every_page_size_gives_the_same_order(db_app: Flask, monkeypatch: pytest
     for size in (1, 3, 4, 9, 25):
         monkeypatch.setattr(cases, "PAGE_SIZE", size)
         forwards, backwards = walk(me, cases.Filters(), names)
-        assert sum(forwards, []) == OPEN_ORDER, size
-        assert sum(backwards[::-1], []) == OPEN_ORDER, size
+        assert joined(forwards) == OPEN_ORDER, size
+        assert joined(backwards[::-1]) == OPEN_ORDER, size
 
 
 @pytest.mark.parametrize(
@@ -171,9 +176,20 @@ def test_each_filter_chooses_its_cases_in_order(
 
     forwards, backwards = walk(me, filters, names)
 
-    assert sum(forwards, []) == expected
-    assert sum(backwards[::-1], []) == expected
+    assert joined(forwards) == expected
+    assert joined(backwards[::-1]) == expected
     assert cases.inbox(me, filters, "en", now=NOW).total == len(expected)
+
+
+def test_cases_are_counted_up_to_a_limit(db_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing every case of a large agency, closed ones too, costs a page, not a count."""
+    me = supervisor()
+    council_cases(me)
+    monkeypatch.setattr(cases, "COUNT_LIMIT", 4)
+    many = cases.inbox(me, cases.Filters(state="all"), "en", now=NOW)
+    assert (many.total, many.beyond_count, len(many.rows)) == (5, True, 10)
+    few = cases.inbox(me, cases.Filters(procedure=SPORTS), "en", now=NOW)
+    assert (few.total, few.beyond_count) == (3, False)
 
 
 def test_a_page_from_another_agencys_case_does_not_exist(db_app: Flask) -> None:
@@ -237,7 +253,10 @@ def test_a_supervisor_follows_next_and_previous_with_the_filters_kept(
     assert names["s_may"] in second and names["s_feb"] not in second
     assert set(links(second)) == {"prev"}
     back = worker.client.get(links(second)["prev"]).text
-    assert names["s_feb"] in back and names["s_mar"] in back and "rel=\"prev\"" not in back
+    assert names["s_feb"] in back and names["s_mar"] in back and 'rel="prev"' not in back
+
+    monkeypatch.setattr(cases, "COUNT_LIMIT", 2)
+    assert "More than 2 cases, the nearest legal deadline first." in worker.text("/en/staff/")
 
     # From a case of another agency, there is no such page; from one with nothing
     # after it any more (the rest closed since), the first page again, filters kept.
