@@ -70,7 +70,10 @@ class Request:
         if "none" in prompts and len(prompts) > 1:
             raise BadParameterError("prompt=none cannot be combined with other values")
         max_age = params.get("max_age")
-        if max_age is not None and (not max_age.isdigit() or len(max_age) > 9):
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500).
+        if max_age is not None and not (
+            max_age.isascii() and max_age.isdigit() and len(max_age) <= 9
+        ):
             raise BadParameterError("max_age must be a whole number of seconds")
         return cls(
             scopes=scope.split(),

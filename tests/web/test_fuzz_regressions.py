@@ -65,3 +65,14 @@ def test_an_agency_link_authlib_cannot_quote_gets_the_bad_link_page(
     assert response.status_code == 400
     assert "invalid_request" in response.get_data(as_text=True)
     assert "Location" not in response.headers, "never sent to an unchecked redirect URI"
+
+
+@pytest.mark.parametrize("max_age", ["\u00b2", "\u0663\u0664", "\uff11"])
+def test_max_age_in_digits_that_are_not_ascii_is_an_invalid_request_to_the_agency(
+    portal: Flask, agency: str, max_age: str
+) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` a ValueError: max_age=² was a 500. Only
+    ASCII digits are a number of seconds (OpenID Connect Core §3.1.2.1)."""
+    response = portal.test_client().get(_authorize(client_id=agency, max_age=max_age))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"{CALLBACK}?error=invalid_request")
