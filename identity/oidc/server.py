@@ -11,12 +11,15 @@ step-up and consent itself.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from datetime import timedelta
 from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -350,6 +353,29 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         return KeySet.import_key_set(client.jwks or {"keys": []})
 
 
+def readable_basic_credentials(authorization: str | None) -> bool:
+    """Whether HTTP Basic credentials are base64 of UTF-8, as RFC 6749 §2.3.1 has clients
+    send them. Authlib's decoder lets a ValueError out for anything else (``Basic é``, or
+    bytes that are not UTF-8 once decoded): a 500 at the token, revocation and
+    introspection endpoints."""
+    scheme, _sep, value = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return True
+    try:
+        base64.b64decode(value.strip()).decode("utf-8")
+    except (ValueError, binascii.Error):
+        return False
+    return True
+
+
+def client_secret_basic(query: Any, request: Any) -> OidcClient | None:
+    """Authlib's ``client_secret_basic``; unreadable credentials authenticate no client, so
+    the agency gets ``invalid_client`` (401), as for a wrong secret."""
+    if not readable_basic_credentials(request.headers.get("Authorization")):
+        return None
+    return authenticate_client_secret_basic(query, request)
+
+
 class Revocation(RevocationEndpoint):
     """RFC 7009. Revoking either token of a pair revokes its whole family."""
 
@@ -408,6 +434,7 @@ def init_app(app: Flask) -> None:
     if not server._token_grants:  # one server object, wired once however many apps
         server.register_grant(AuthorizationCodeGrant, [S256Challenge(required=True), OpenIDCode()])
         server.register_grant(RefreshTokenGrant)
+        server.register_client_auth_method("client_secret_basic", client_secret_basic)
         server.register_client_auth_method("private_key_jwt", PrivateKeyJwt())
         server.register_endpoint(Revocation)
         server.register_endpoint(Introspection)

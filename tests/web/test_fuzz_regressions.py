@@ -76,3 +76,24 @@ def test_max_age_in_digits_that_are_not_ascii_is_an_invalid_request_to_the_agenc
     response = portal.test_client().get(_authorize(client_id=agency, max_age=max_age))
     assert response.status_code == 302
     assert response.headers["Location"].startswith(f"{CALLBACK}?error=invalid_request")
+
+
+@pytest.mark.parametrize("path", ["/oidc/token", "/oidc/revoke", "/oidc/introspect"])
+@pytest.mark.parametrize(
+    "credentials",
+    ["Basic //467aCA", "Basic \u00e9t\u00e9", "basic \u00ff"],
+    ids=["base64-of-bytes-not-utf8", "not-ascii", "lowercase-scheme-latin1"],
+)
+def test_basic_credentials_that_are_not_base64_of_utf8_are_an_invalid_client(
+    portal: Flask, path: str, credentials: str
+) -> None:
+    """``Basic //467aCA`` (the bytes ff fe 3a ed a0 80) and ``Basic été`` were 500s:
+    Authlib's decoder raised ValueError. They authenticate no client (RFC 6749 §5.2)."""
+    response = portal.test_client().post(
+        path,
+        data={"token": "x", "grant_type": "refresh_token"},
+        headers={"Authorization": credentials},
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
