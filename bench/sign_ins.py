@@ -94,6 +94,7 @@ def main() -> int:
             portal, {"sign_ins": accounts, "password": seed.PASSWORD, "cookie": "", "citizens": []}
         )
         portal.start_gunicorn()
+        portal.start_worker()
         before, before_cpu = raw_verifications(settings.seconds)
         runs = {}
         first = 0

@@ -1,11 +1,11 @@
 """The production stack a benchmark runs against, started and always stopped by it.
 
-What ``make serve`` runs, on this machine: gunicorn with the repository's
-``gunicorn.conf.py`` in production mode, a PostgreSQL database of the benchmark's own
-(dropped and made again each run, then migrated as a release would), Redis for rate
-limits (a database number and a key prefix of its own, its keys deleted afterwards), and
-an SMTP server that accepts and counts every email (aiosmtpd), so that mail goes over
-SMTP as in production. Secrets are new for every run.
+What ``make serve`` and ``make worker`` run, on this machine: gunicorn with the
+repository's ``gunicorn.conf.py`` in production mode, the outbox's worker, a PostgreSQL
+database of the benchmark's own (dropped and made again each run, then migrated as a
+release would), Redis for rate limits (a database number and a key prefix of its own, its
+keys deleted afterwards), and an SMTP server that accepts and counts every email
+(aiosmtpd), so that mail goes over SMTP as in production. Secrets are new for every run.
 
 Every process started here runs in a process group of its own and is stopped (TERM,
 then KILL) when the ``with`` block ends, however it ends: an exception, Ctrl+C, or a
@@ -251,6 +251,27 @@ class Portal:
         if app is None:
             self.gunicorn, self.log = server, log
         return server
+
+    def start_worker(self) -> None:
+        """The outbox's worker, as ``make worker`` runs it: it sends the emails requests
+        wrote (in production no request talks to the mail server)."""
+        env = {k: v for k, v in self.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        argv: list[str | Path] = [BIN / "flask", "--app", "wsgi", "worker"]
+        self.processes.start(argv, env, self.workdir / "worker.log")
+
+    def wait_for_outbox(self, app: Any, seconds: float = 60) -> dict[str, int]:
+        """Wait until the worker has sent every email; the outbox's rows by status."""
+        from portal import outbox
+        from portal.extensions import db
+
+        deadline = time.monotonic() + seconds
+        with app.app_context():
+            while True:
+                counts = outbox.counts()
+                db.session.remove()
+                if not counts[outbox.PENDING] or time.monotonic() > deadline:
+                    return counts
+                time.sleep(0.5)
 
 
 @contextlib.contextmanager
