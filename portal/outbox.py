@@ -41,6 +41,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Index, LargeBinary, String, delete, event, func, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal import mail
@@ -70,6 +72,14 @@ MAX_ATTEMPTS = 30
 #: How long a claim holds: far longer than one send (smtplib gives up on each step after
 #: ``mail.SMTP_TIMEOUT``), so a row is only taken again from a worker that has died.
 LEASE = timedelta(minutes=5)
+#: How long a worker keeps trying to record what happened to an email while the database
+#: does not answer (a restart, a failover): the email has left, and a row still claimed when
+#: its lease runs out is sent again. Within the lease even after the slowest send (each
+#: SMTP step is bounded by ``mail.SMTP_TIMEOUT``).
+SETTLE_PATIENCE = timedelta(minutes=2)
+#: The waits between those tries: from this, doubling, up to ``SETTLE_RETRY_CAP``.
+SETTLE_RETRY_FIRST = 0.25
+SETTLE_RETRY_CAP = 5.0
 #: The worker's batch: rows claimed one by one, so a big batch holds nothing up.
 BATCH = 50
 SENT_KEPT = timedelta(days=7)
@@ -202,14 +212,36 @@ def claim(row_id: int, now: datetime, token: str) -> Claimed | None:
 
 
 def _settle(row: Claimed, token: str, **values: Any) -> bool:
-    """Record the outcome, if the lease is still ours (else another worker has the row)."""
+    """Record the outcome, if the lease is still ours (else another worker has the row).
+
+    If the database is down just then (restarting between the claim and now), the outcome
+    is held here and tried again, on a fresh connection each time, for up to
+    ``SETTLE_PATIENCE``: giving up at once would leave a sent email claimed until its lease
+    ran out, and then send it a second time (bench/faults.py found it so)."""
     table = OutboxEmail.__table__
-    done = db.session.execute(
-        update(table)
-        .where(table.c.id == row.id, table.c.claimed_by == token)
-        .values(claimed_until=None, claimed_by=None, **values)
-    ).rowcount
-    db.session.commit()
+    give_up = time.monotonic() + SETTLE_PATIENCE.total_seconds()
+    wait = SETTLE_RETRY_FIRST
+    while True:
+        try:
+            done = db.session.execute(
+                update(table)
+                .where(table.c.id == row.id, table.c.claimed_by == token)
+                .values(claimed_until=None, claimed_by=None, **values)
+            ).rowcount
+            db.session.commit()
+            break
+        except (OperationalError, InterfaceError) as error:
+            db.session.rollback()
+            if time.monotonic() + wait > give_up:
+                raise
+            log.warning(
+                "outbox email %s: its outcome could not be recorded (%s); again in %.2f s",
+                row.id,
+                type(error.orig).__name__,
+                wait,
+            )
+            time.sleep(wait)
+            wait = min(wait * 2, SETTLE_RETRY_CAP)
     if not done:
         log.warning("outbox email %s: lease lost before its outcome was recorded", row.id)
     return bool(done)
