@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal import i18n
@@ -118,7 +119,32 @@ def _bare_server_error_page() -> str:
     )
 
 
+def end_database_session(_error: BaseException | None) -> None:
+    """End the request's database session even if its connection died under it.
+
+    Flask-SQLAlchemy's own teardown rolls the session back. When PostgreSQL went away while
+    the request held a connection (a restart: "terminating connection due to administrator
+    command"), that rollback raises after the response was made, and gunicorn then answers
+    its own bare "Internal Server Error" instead of the page this request had ready: the
+    portal's error page, or even the page the citizen asked for (bench/faults.py saw it).
+    The connection is gone, so there is nothing left to roll back: it is discarded, and the
+    next request gets a new one. Registered after Flask-SQLAlchemy's teardown, so it runs
+    first and leaves nothing for that one to do.
+    """
+    try:
+        db.session.remove()
+    except DBAPIError as lost:
+        current_app.logger.warning(
+            "The database connection was lost before the request ended: %s",
+            type(lost.orig).__name__,
+        )
+        with contextlib.suppress(DBAPIError):
+            db.session().invalidate()  # closes without a rollback; the pool forgets it
+        db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
+    app.teardown_appcontext(end_database_session)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -36,6 +36,8 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             sockets, self._open = self._open, set()
         if listener is not None:
+            with contextlib.suppress(OSError):  # wakes the accepting thread (Linux)
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         for one in sockets:
             with contextlib.suppress(OSError):

@@ -1,0 +1,74 @@
+"""A request whose database connection dies under it (PostgreSQL restarting: "terminating
+connection due to administrator command") keeps the page it made: ending the request's
+session must not turn it into gunicorn's bare "Internal Server Error", and the next
+request, on a new connection, is served as usual.
+
+PostgreSQL only: the database "restarts" for this test's connections alone, through a
+forwarder the test cuts (tests/support/tcp_proxy.py), not for the server other tests use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask, current_app
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from portal.extensions import db
+from tests.conftest import make_test_app
+from tests.support.tcp_proxy import TcpProxy
+
+pytestmark = [
+    pytest.mark.database,
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="needs a database server to cut off; .ci/run runs it in its PostgreSQL pass",
+    ),
+]
+
+
+@pytest.fixture
+def database(_migrated: str) -> Iterator[TcpProxy]:
+    real = make_url(_migrated)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
+    yield proxy
+    proxy.cut()
+
+
+@pytest.fixture
+def portal(_migrated: str, database: TcpProxy, tmp_path: Path) -> Flask:
+    """The portal on the database through the forwarder, with a page that reads the
+    database and then loses it, as a page does when PostgreSQL restarts just then."""
+    url = make_url(_migrated).set(host="127.0.0.1", port=database.port)
+    app = make_test_app(
+        url.render_as_string(hide_password=False), tmp_path / "instance", CUT_AFTER_READ=True
+    )
+
+    @app.route("/_outage/read")
+    def read() -> str:
+        count = db.session.execute(text("SELECT count(*) FROM accounts")).scalar_one()
+        if current_app.config["CUT_AFTER_READ"]:
+            database.cut()  # the transaction this read opened is still open
+        return f"{count} accounts"
+
+    return app
+
+
+def test_a_page_made_before_the_database_went_away_is_still_served_and_the_next_one_too(
+    portal: Flask, database: TcpProxy
+) -> None:
+    client = portal.test_client()
+
+    made = client.get("/_outage/read")
+
+    assert made.status_code == 200
+    assert made.text.endswith(" accounts")
+
+    database.start()  # PostgreSQL is back
+    portal.config["CUT_AFTER_READ"] = False
+    again = client.get("/_outage/read")
+    assert again.status_code == 200
