@@ -6,11 +6,12 @@ overdue now, and how often we had to ask the applicant for more. Then who applie
 band, district, language, each with small cells hidden: ``suppression``), where unsent
 forms stop, and how satisfied people were.
 
-Six queries whatever the size of the data, each selecting columns or aggregates, never
-whole applications: the figures read no answers, names or records, so they need no
-purpose (``portal.audit.guard`` would refuse a view that loaded a citizen's rows). The
-percentiles are computed here from the fetched durations, so SQLite and PostgreSQL give
-the same answer to the last decimal.
+Six queries whatever the size of the data, none of them loading whole applications: the
+figures read no answers, names or records, so they need no purpose (``portal.audit.guard``
+would refuse a view that loaded a citizen's rows). The database counts the cases received
+(``figures_counts``) and sends the resolved ones' times to resolve in whole microseconds;
+the percentiles are computed here from those, so SQLite and PostgreSQL give the same
+answer to the last decimal.
 """
 
 from __future__ import annotations
@@ -27,19 +28,18 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from identity.models import utcnow
-from portal.backoffice import cases, complaints, decisions
+from portal.backoffice import cases, complaints, decisions, figures_counts
 from portal.backoffice.period import Period
-from portal.backoffice.suppression import MIN_PEOPLE, hidden_cells
+from portal.backoffice.suppression import MIN_PEOPLE, head_count, hidden_cells
 from portal.extensions import db
 from portal.folder.satisfaction import RATINGS, Answer
 from procedures import applications
 from procedures.abandonment import CHECK, AbandonedDraft
 from procedures.definitions import LANGUAGES, Procedure
-from procedures.models import DRAFT, Application, TimelineEvent
+from procedures.models import DRAFT, Application
 from procedures.segments import AGE_BANDS
 
 #: The states that resolve a case: the first move into one ends the time to resolve (a
@@ -60,10 +60,6 @@ SEGMENTS = {
     "district": _l("By postcode district"),
     "language": _l("By language of the application"),
 }
-DAY = 86400.0
-#: Stands for every applicant whose account is closed: counted as one person together,
-#: since we cannot tell them apart (the smallest count is the safe one).
-GONE = 0
 
 
 def percentile(values: Iterable[float], share: float) -> float | None:
@@ -95,12 +91,14 @@ class Measures:
 class _Tally:
     received: int = 0
     requests: int = 0
-    durations: list[float] = field(default_factory=list)
+    resolved: int = 0
     within: int = 0
     overdue: int = 0
+    #: The times to resolve, in days.
+    durations: list[float] = field(default_factory=list)
 
     def measures(self) -> Measures:
-        resolved = len(self.durations)
+        resolved = self.resolved
         return Measures(
             received=self.received,
             resolved=resolved,
@@ -216,21 +214,27 @@ def compute(
     now = now or utcnow()
     procedures = {p.slug: p for p in cases.agency_procedures(agency)}
     start, end = period.bounds(zone)
-    received = _received(list(procedures), start, end)
-    resolved = _resolved(list(procedures), start, end)
+    received = figures_counts.received(list(procedures), start, end)
+    resolved = figures_counts.resolved(list(procedures), RESOLVED, start, end)
     overdue = _overdue(procedures, now)
 
     by_procedure: dict[str, _Tally] = defaultdict(_Tally)
     by_channel: dict[str, _Tally] = defaultdict(_Tally)
     total = _Tally()
-    for row in received:
-        for tally in (by_procedure[row.procedure_slug], by_channel[row.channel], total):
-            tally.received += 1
-            tally.requests += row.requests
-    for row in resolved:
-        for tally in (by_procedure[row.procedure_slug], by_channel[row.channel], total):
-            tally.durations.append(_days(row))
-            tally.within += _within(row)
+    for (slug, channel), (count, requests) in received.lines.items():
+        for tally in (by_procedure[slug], by_channel[channel], total):
+            tally.received += count
+            tally.requests += requests
+    for (slug, channel), (count, within) in resolved.lines.items():
+        for tally in (by_procedure[slug], by_channel[channel], total):
+            tally.resolved += count
+            tally.within += within
+    for (group, key), (_count, durations) in resolved.durations.items():
+        tallies = {"procedure": by_procedure, "channel": by_channel}
+        if group == "total":
+            total.durations = durations
+        elif group in tallies:
+            tallies[group][str(key)].durations = durations
     for (slug, channel), count in overdue.items():
         for tally in (by_procedure[slug], by_channel[channel], total):
             tally.overdue += count
@@ -265,72 +269,6 @@ def compute(
         )
 
 
-def _received(slugs: list[str], start: datetime, end: datetime) -> list[Any]:
-    """Cases submitted in the period, with their requests for information so far."""
-    requests = (
-        select(func.count(TimelineEvent.id))
-        .where(
-            TimelineEvent.application_id == Application.id,
-            TimelineEvent.kind == "information_requested",
-        )
-        .correlate(Application)
-        .scalar_subquery()
-    )
-    return list(
-        db.session.execute(
-            select(*_segment_columns(), requests.label("requests")).where(
-                Application.procedure_slug.in_(slugs),
-                Application.status != DRAFT,
-                Application.submitted_at >= start,
-                Application.submitted_at < end,
-            )
-        )
-    )
-
-
-def _resolved(slugs: list[str], start: datetime, end: datetime) -> list[Any]:
-    """Cases whose first resolution fell in the period, with its time and their clock."""
-    earlier = aliased(TimelineEvent)
-    resolved_before = exists().where(
-        earlier.application_id == TimelineEvent.application_id,
-        earlier.to_state.in_(RESOLVED),
-        or_(
-            earlier.at < TimelineEvent.at,
-            and_(earlier.at == TimelineEvent.at, earlier.id < TimelineEvent.id),
-        ),
-    )
-    return list(
-        db.session.execute(
-            select(
-                *_segment_columns(),
-                Application.submitted_at,
-                Application.due_at,
-                TimelineEvent.at.label("resolved_at"),
-            )
-            .join(TimelineEvent, TimelineEvent.application_id == Application.id)
-            .where(
-                Application.procedure_slug.in_(slugs),
-                Application.submitted_at.is_not(None),
-                TimelineEvent.to_state.in_(RESOLVED),
-                TimelineEvent.at >= start,
-                TimelineEvent.at < end,
-                ~resolved_before,
-            )
-        )
-    )
-
-
-def _segment_columns() -> tuple[Any, ...]:
-    return (
-        Application.procedure_slug,
-        Application.channel,
-        Application.account_id,
-        Application.language,
-        Application.age_band,
-        Application.district,
-    )
-
-
 def _overdue(procedures: dict[str, Procedure], now: datetime) -> dict[tuple[str, str], int]:
     """Open cases past their legal deadline now, as the inbox counts them."""
     rows = db.session.execute(
@@ -345,56 +283,45 @@ def _overdue(procedures: dict[str, Procedure], now: datetime) -> dict[tuple[str,
     return {(slug, channel): count for slug, channel, count in rows}
 
 
-def _days(row: Any) -> float:
-    return float((row.resolved_at - row.submitted_at).total_seconds() / DAY)
-
-
-def _within(row: Any) -> bool:
-    """Resolved by the legal deadline (which already includes the time it was paused)."""
-    return row.due_at is None or row.resolved_at <= row.due_at
-
-
-def _person(row: Any) -> Hashable:
-    return row.account_id if row.account_id is not None else GONE
-
-
 def _segment(
-    key: str, title: str, received: list[Any], resolved: list[Any], lang: str
+    key: str,
+    title: str,
+    received: figures_counts.Counted,
+    resolved: figures_counts.Counted,
+    lang: str,
 ) -> SegmentTable:
     """One "who applied" table: received and resolved cases and the median days per
     segment, each cell hidden as ``suppression`` says, with the total always shown."""
-    got: dict[str | None, tuple[int, set[Hashable]]] = {}
-    done: dict[str | None, tuple[list[float], set[Hashable]]] = {}
-    for row in received:
-        count, people = got.get(getattr(row, key), (0, set()))
-        got[getattr(row, key)] = (count + 1, people | {_person(row)})
-    for row in resolved:
-        durations, people = done.setdefault(getattr(row, key), ([], set()))
-        durations.append(_days(row))
-        people.add(_person(row))
+    got, done = received.cells[key], resolved.cells[key]
     keys = _segment_order(key, set(got) | set(done))
-    hide_received = hidden_cells({str(k): got.get(k, (0, set())) for k in keys})
-    hide_resolved = hidden_cells(
-        {str(k): (len(done[k][0]), done[k][1]) if k in done else (0, set()) for k in keys}
-    )
+    nobody: tuple[int, set[Hashable]] = (0, set())
+    hide_received = hidden_cells({str(k): got.get(k, nobody) for k in keys})
+    hide_resolved = hidden_cells({str(k): done.get(k, nobody) for k in keys})
     label = _segment_labeller(key, lang)
     rows = []
     for one in keys:
-        durations, people = done.get(one, ([], set()))
+        count, people = done.get(one, nobody)
+        _count, durations = resolved.durations.get((key, one), (0, []))
         rows.append(
             SegmentRow(
                 key=str(one),
                 label=label(one),
-                received=Cell(got.get(one, (0, set()))[0], str(one) in hide_received),
-                resolved=Cell(len(durations), str(one) in hide_resolved),
+                received=Cell(got.get(one, nobody)[0], str(one) in hide_received),
+                resolved=Cell(count, str(one) in hide_resolved),
                 median_days=Cell(
-                    percentile(durations, 0.5), bool(durations) and len(people) < MIN_PEOPLE
+                    percentile(durations, 0.5),
+                    bool(count) and head_count(people) < MIN_PEOPLE,
                 ),
             )
         )
-    everything = [_days(row) for row in resolved]
+    everyone = resolved.cases()
+    _count, durations = resolved.durations.get(("total", None), (0, []))
     total = SegmentRow(
-        "total", "", Cell(len(received)), Cell(len(resolved)), Cell(percentile(everything, 0.5))
+        "total",
+        "",
+        Cell(received.cases()),
+        Cell(everyone),
+        Cell(percentile(durations, 0.5)),
     )
     return SegmentTable(key, title, rows, total)
 

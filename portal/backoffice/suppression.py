@@ -9,29 +9,50 @@ together they count at least ``MIN_PEOPLE`` people. What is left to subtract is 
 only the sum of several hidden cells, itself not small: the usual cell-suppression rule
 of statistical offices for frequency tables.
 
-People are whatever hashable value names them; a set of them is a cell's "people".
+People are whatever hashable value names them; a set of them is a cell's "people". A
+cell of ``MIN_PEOPLE`` or more may give just their number instead (the database counts
+them, ``figures_counts``): whoever they are, any group of cells holding it holds at least
+``MIN_PEOPLE`` people, which is all the rule needs to know.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Set
+from collections.abc import Hashable, Iterable, Mapping, Set
 
 MIN_PEOPLE = 5
 
+People = Set[Hashable] | int
 
-def hidden_cells(cells: Mapping[str, tuple[int, Set[Hashable]]]) -> set[str]:
+
+def head_count(people: People) -> int:
+    return people if isinstance(people, int) else len(people)
+
+
+def hidden_cells(cells: Mapping[str, tuple[int, People]]) -> set[str]:
     """The keys of ``cells`` (key → (value, people)) to hide in one column whose total is
     shown. Values are what the column adds up (cases, answers)."""
-    hidden = {key for key, (value, people) in cells.items() if value and len(people) < MIN_PEOPLE}
+    hidden = {
+        key for key, (value, people) in cells.items() if value and head_count(people) < MIN_PEOPLE
+    }
     if not hidden:
         return hidden
     candidates = sorted(
         (key for key, (value, _people) in cells.items() if value and key not in hidden),
-        key=lambda key: (cells[key][0], len(cells[key][1]), key),
+        key=lambda key: (cells[key][0], head_count(cells[key][1]), key),
     )
     for key in candidates:
-        together: set[Hashable] = set().union(*(cells[one][1] for one in hidden))
-        if len(hidden) >= 2 and len(together) >= MIN_PEOPLE:
+        if len(hidden) >= 2 and _together(cells[one][1] for one in hidden) >= MIN_PEOPLE:
             break
         hidden.add(key)
     return hidden
+
+
+def _together(groups: Iterable[People]) -> int:
+    """How many different people the groups hold (at least ``MIN_PEOPLE`` once one of them
+    is only counted)."""
+    known: set[Hashable] = set()
+    for people in groups:
+        if isinstance(people, int):
+            return max(people, MIN_PEOPLE)
+        known |= people
+    return len(known)

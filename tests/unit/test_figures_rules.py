@@ -74,6 +74,25 @@ def test_the_same_person_in_two_hidden_cells_counts_once() -> None:
     assert hidden_cells(cells) == {"a", "b", "c"}  # a and b are only 3 people together
 
 
+def test_cells_whose_people_are_only_counted_decide_as_if_they_were_listed() -> None:
+    """The database lists the people of small cells only, and counts the others': the same
+    cells are hidden either way."""
+    examples = [
+        {"a": (1, people(1)), "b": (2, people(2, 3)), "c": (9, people(*range(10, 19)))},
+        {"a": (2, people(1, 2)), "b": (3, people(1, 2, 3)), "c": (5, people(*range(10, 15)))},
+        {
+            "small": (3, people(1, 2)),
+            "x": (6, people(*range(10, 16))),
+            "y": (6, people(*range(20, 27))),
+        },
+    ]
+    for listed in examples:
+        counted = {
+            key: (cases, len(who) if len(who) >= 5 else who) for key, (cases, who) in listed.items()
+        }
+        assert hidden_cells(counted) == hidden_cells(listed)
+
+
 def test_age_band_on_the_day_of_submission() -> None:
     born = date(1985, 3, 27)
     assert age_band(born, date(2015, 3, 26)) == "18-29"  # 29 until the birthday
