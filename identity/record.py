@@ -45,17 +45,26 @@ class Attribute:
 
 def attributes(account: Account) -> dict[str, Attribute]:
     """Everything held about the account's citizen, the email included (from the account)."""
-    found: dict[str, Attribute] = {}
-    if account.email_verified_at is not None:
-        found["email"] = Attribute(
-            "email", account.email, "account", account.email_verified_at, verified=True
-        )
+    return attributes_of([account])[account.id]
+
+
+def attributes_of(accounts: list[Account]) -> dict[int, dict[str, Attribute]]:
+    """The same for several accounts (a staff search's results), in one query: account id →
+    attributes."""
+    found: dict[int, dict[str, Attribute]] = {account.id: {} for account in accounts}
+    for account in accounts:
+        if account.email_verified_at is not None:
+            found[account.id]["email"] = Attribute(
+                "email", account.email, "account", account.email_verified_at, verified=True
+            )
     rows = db.session.scalars(
-        select(CitizenAttribute).where(CitizenAttribute.account_id == account.id)
+        select(CitizenAttribute).where(CitizenAttribute.account_id.in_(list(found)))
     )
     for row in rows:
         value = json.loads(encryption.decrypt(row.value_encrypted))
-        found[row.name] = Attribute(row.name, value, row.source, row.updated_at, row.verified)
+        found[row.account_id][row.name] = Attribute(
+            row.name, value, row.source, row.updated_at, row.verified
+        )
     return found
 
 

@@ -50,8 +50,9 @@ def _display(name: str, value: Any) -> str:
     return str(value)
 
 
-def rows(account: Account) -> list[Row]:
-    held = record.attributes(account)
+def rows(account: Account, held: dict[str, record.Attribute] | None = None) -> list[Row]:
+    """The record as the folder lists it (from ``held``, when already read)."""
+    held = record.attributes(account) if held is None else held
     return [
         Row(
             name,

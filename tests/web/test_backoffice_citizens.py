@@ -143,3 +143,56 @@ def test_the_index_holds_keyed_fingerprints_not_values(site) -> None:
         db.session.commit()
         assert lookup.find("nunez") == []
         assert lookup.find("fernandez lucia") == [account_id]
+
+
+def test_finding_several_people_reads_as_many_times_as_finding_one(db_app: Flask) -> None:
+    """Each person shown is read with the others, not one by one. (Their "search" rows are
+    written in one statement on PostgreSQL; SQLite's driver gets one per row.)"""
+    from sqlalchemy import event
+
+    from identity import accounts
+    from portal.backoffice import citizens, staff
+
+    def person(n: int, family: str) -> int:
+        account = accounts.create_account(f"person{n}@example.es", "una clave bien larga", "es")
+        assert account is not None
+        accounts.mark_email_verified(account)
+        record.record(account, "given_name", "Amaia", "police", verified=True)
+        record.record(account, "family_name", family, "police", verified=True)
+        record.record(account, "national_id", f"1000000{n}X", "police", verified=True)
+        return account.id
+
+    alone = person(0, "Otxoa Uria")
+    namesakes = [person(n, "Zubizarreta Olano") for n in range(1, 7)]
+    worker = accounts.create_account("marta@villanueva.example", "una clave bien larga", "es")
+    assert worker is not None
+    me = staff.Staff(staff.make_staff(worker, "city-council", "Padrón", "caseworker"), worker)
+    db.session.commit()
+
+    def search(query: str) -> tuple[list[citizens.Found] | None, int]:
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            if str(args[2]).lstrip().upper().startswith("SELECT"):
+                statements.append(str(args[2]))
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            found = citizens.search(me, query, "enquiry", None)
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return found, len(statements)
+
+    one, for_one = search("Otxoa")
+    six, for_six = search("Zubizarreta")
+    assert [(f.account_id, f.name, f.identifier_end) for f in one or []] == [
+        (alone, "Amaia Otxoa Uria", "00X")
+    ]
+    assert [f.account_id for f in six or []] == namesakes
+    assert {f.identifier_end for f in six or []} == {f"0{n}X" for n in range(1, 7)}
+    assert for_six == for_one
+    reads = db.session.scalars(
+        select(DataAccess.citizen_account_id).where(DataAccess.what == "search")
+    ).all()
+    assert sorted(reads) == sorted([alone, *namesakes])
