@@ -15,6 +15,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from flask import current_app
 from limits import parse
 
 from portal.extensions import limiter
@@ -53,18 +54,27 @@ class Counter:
         limiter.limiter.clear(self.limit, *self.key)
 
 
+def _key(*parts: str) -> tuple[str, ...]:
+    """A counter's key, under the deployment's ``RATELIMIT_KEY_PREFIX`` as Flask-Limiter's
+    own limits are: deployments sharing one Redis count their citizens apart (without it,
+    a benchmark's password resets were still counted against the same addresses in the
+    next run)."""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    return (prefix, *parts) if prefix else parts
+
+
 def _account(email: str) -> Counter:
     """The one daily ceiling per account, shared by password and code failures."""
-    return Counter(ACCOUNT, ("account", email))
+    return Counter(ACCOUNT, _key("account", email))
 
 
 def password_attempts(email: str, ip: str | None) -> list[Counter]:
-    return [Counter(PASSWORD, ("password", email, ip or "-")), _account(email)]
+    return [Counter(PASSWORD, _key("password", email, ip or "-")), _account(email)]
 
 
 def code_attempts(email: str) -> list[Counter]:
     """Keyed by the account's (normalised) email, like ``password_attempts``."""
-    return [Counter(CODE, ("code", email)), _account(email)]
+    return [Counter(CODE, _key("code", email)), _account(email)]
 
 
 def check(counters: list[Counter]) -> None:
@@ -79,4 +89,4 @@ def fail(counters: list[Counter]) -> None:
 
 def may_email(address: str) -> bool:
     """Count one requested email to ``address``; ``False`` once its hourly allowance is spent."""
-    return limiter.limiter.hit(EMAILS, "email", address)
+    return limiter.limiter.hit(EMAILS, *_key("email", address))

@@ -191,3 +191,17 @@ def test_password_and_code_failures_share_one_daily_ceiling_per_account(db_app) 
         throttle.check(throttle.code_attempts("ana@example.es"))
     with pytest.raises(throttle.TooManyAttemptsError):
         throttle.check(throttle.password_attempts("ana@example.es", "203.0.113.9"))
+
+
+def test_deployments_sharing_one_rate_limit_storage_count_their_throttles_apart(db_app) -> None:
+    """RATELIMIT_KEY_PREFIX keeps deployments on one Redis apart: the throttles too."""
+    db_app.config["RATELIMIT_KEY_PREFIX"] = "staging"
+    assert all(throttle.may_email("ana@example.es") for _ in range(5))
+    assert not throttle.may_email("ana@example.es")
+    throttle.fail(throttle.password_attempts("ana@example.es", "192.0.2.7"))
+
+    db_app.config["RATELIMIT_KEY_PREFIX"] = "production"
+    assert throttle.may_email("ana@example.es")
+    for _ in range(4):
+        throttle.fail(throttle.password_attempts("ana@example.es", "192.0.2.7"))
+    throttle.check(throttle.password_attempts("ana@example.es", "192.0.2.7"))  # 4 of 5 here
