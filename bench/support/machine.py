@@ -50,15 +50,14 @@ def _os_name() -> str:
 
 
 def _postgresql(database_url: str) -> str:
-    import sqlalchemy as sa
+    """The server's version, asked of its maintenance database (the benchmark's own may not
+    exist yet)."""
+    import psycopg
 
-    url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return "PostgreSQL " + str(connection.execute(sa.text("SHOW server_version")).scalar())
-    finally:
-        engine.dispose()
+    server = database_url.replace("postgresql+psycopg://", "postgresql://").rpartition("/")[0]
+    with psycopg.connect(f"{server}/postgres") as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return f"PostgreSQL {row[0] if row else 'unknown'}"
 
 
 def _redis(redis_url: str) -> str:
