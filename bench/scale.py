@@ -279,6 +279,7 @@ def main() -> int:
     chosen = sizes()
     print(f"Scale: {machine()}")
     print("Sizes: " + ", ".join(f"{n:,}" for n in chosen) + " applications")
+    database.drop_abandoned("bench_scale")
     prefix = f"bench_scale_{os.getpid()}"
     measured: dict[int, list[Result]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as work:

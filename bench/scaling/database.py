@@ -72,6 +72,25 @@ def template(prefix: str, environment: dict[str, str]) -> Iterator[str]:
         drop(name)
 
 
+def drop_abandoned(prefix: str) -> list[str]:
+    """Drop the databases of earlier runs that could not drop their own (the server went
+    away meanwhile): named ``<prefix>_<pid>_…`` after a process that no longer runs."""
+    with psycopg.connect(url("postgres")) as connection:
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{prefix}\\_%",)
+            )
+        ]
+    dropped = []
+    for name in names:
+        pid = name.removeprefix(f"{prefix}_").split("_")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            drop(name)
+            dropped.append(name)
+    return dropped
+
+
 def server_version() -> str:
     with psycopg.connect(url("postgres")) as connection:
         return str(connection.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
