@@ -108,6 +108,8 @@ def test_production_starts_when_the_environment_gives_everything(tmp_path) -> No
     assert config["ENCRYPTION_KEYS"] == [PRODUCTION["ENCRYPTION_KEYS"]]
     assert config["WORKERS"] == 4
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
+    # No JIT compiling: it cost the figures more than it saved (bench/scale.py).
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"options": "-c jit=off"}
     assert list(tmp_path.iterdir()) == []
 
 
