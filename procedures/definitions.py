@@ -155,6 +155,8 @@ class Field:
     width: int | None = None
     pattern: str | None = None
     pattern_error: Text | None = None
+    #: A check beyond the shape (``procedures.identifiers.CHECKS``): a DNI's letter, an IBAN's digits.
+    check: str | None = None
     may_be_already_provided: bool = False
     min_choices: int | None = None
 
@@ -577,6 +579,7 @@ FIELD_KEYS = {
     "width",
     "pattern",
     "pattern_error",
+    "check",
     "may_be_already_provided",
     "min_choices",
 }
@@ -903,8 +906,15 @@ def _field(reader: Reader, node: Any, path: str) -> Field | None:
     ):
         reader.error(_join(path, "autocomplete"), "is required on a field about the citizen")
     pattern = node.get("pattern")
+    check = node.get("check")
+    if check is not None:
+        from procedures.identifiers import CHECKS
+
+        check = reader.choice(check, _join(path, "check"), tuple(CHECKS))
     pattern_error = reader.text(
-        node.get("pattern_error"), _join(path, "pattern_error"), required=pattern is not None
+        node.get("pattern_error"),
+        _join(path, "pattern_error"),
+        required=pattern is not None or check is not None,
     )
     if pattern is not None:
         try:
@@ -922,7 +932,7 @@ def _field(reader: Reader, node: Any, path: str) -> Field | None:
     type_keys = {
         "number": {"min", "max", "whole", "width"},
         "date": {"past", "future", "autocomplete"},
-        "text": {"max_length", "autocomplete", "width", "pattern", "pattern_error"},
+        "text": {"max_length", "autocomplete", "width", "pattern", "pattern_error", "check"},
         "textarea": {"max_length"},
         "email": {"autocomplete"},
         "phone": {"autocomplete"},
@@ -958,6 +968,7 @@ def _field(reader: Reader, node: Any, path: str) -> Field | None:
         width=width,
         pattern=pattern,
         pattern_error=pattern_error,
+        check=check or None,
         may_be_already_provided=reader.boolean(node, "may_be_already_provided", path),
         min_choices=min_choices,
     )

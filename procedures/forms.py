@@ -25,6 +25,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
 from identity.record import ADDRESS_KEYS
+from procedures import identifiers
 from procedures.definitions import Field, Page
 from procedures.search import fold
 
@@ -296,6 +297,8 @@ def _check(
     if kind == "number":
         _check_number(one, value, label)
     if one.pattern and not re.match(one.pattern, value):
+        raise ValidationError(one.pattern_error(lang) if one.pattern_error else label)
+    if one.check and isinstance(value, str) and not identifiers.CHECKS[one.check](value):
         raise ValidationError(one.pattern_error(lang) if one.pattern_error else label)
 
 

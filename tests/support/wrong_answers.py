@@ -35,6 +35,8 @@ REQUIRED_ADDRESS_PARTS = {
 NOT_A_DOCUMENT = b"MZ\x90\x00\x03\x00\x00\x00 this is a program, not a document"
 #: Text fields and textareas refuse one character more than this when they set no limit.
 DEFAULT_LIMITS = {"text": 200, "textarea": 2000}
+#: For a field with a ``check``: the right shape, the wrong check letter or digits.
+WRONG_CHECK = {"dni_nie": "12345678A", "iban": "ES92 2100 0418 4502 0005 1332"}
 #: Tried in turn for a field with a pattern: the first one the pattern refuses is used.
 NOT_MATCHING = ("12345", "ABC-123", "hola", "00000000000000", "ES12")
 NOT_AN_OPTION = "not_an_option"
@@ -122,6 +124,10 @@ def _text(one: Field) -> list[WrongAnswer]:
     if one.pattern and one.pattern_error:
         value = next(v for v in NOT_MATCHING if not re.match(one.pattern, v))
         found.append(_typed(one, f"not like {one.pattern}", value, one.pattern_error("en")))
+    if one.check and one.pattern_error:
+        # The right shape with the wrong check digits: a typing slip the pattern lets through.
+        value = WRONG_CHECK[one.check]
+        found.append(_typed(one, f"wrong {one.check} check", value, one.pattern_error("en")))
     return found
 
 
