@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, grants
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -49,6 +49,9 @@ from portal.extensions import db
 CODE_LIFETIME = timedelta(seconds=60)
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=10)
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+#: The longest a private_key_jwt assertion may live (``PrivateKeyJwt``), and its longest jti.
+ASSERTION_LIFETIME = timedelta(hours=1)
+JTI_LENGTH = 255
 ID_TOKEN_LIFETIME = keys.TOKEN_LIFETIME
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
@@ -330,7 +333,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 class PrivateKeyJwt(JWTBearerClientAssertion):
     """``private_key_jwt``: the client signs an assertion with a key it registered; each
-    ``jti`` is stored until the assertion expires, and the unique key refuses it twice."""
+    ``jti`` is stored until the assertion expires, and the unique key refuses it twice.
+
+    So an assertion must not outlive ``ASSERTION_LIFETIME`` (RFC 7523 §3 lets a server
+    refuse an ``exp`` unreasonably far ahead; Authlib's client signs them for an hour),
+    and its ``jti`` must fit the column as printable text: an ``exp`` a century ahead
+    overflowed the date arithmetic, and a long or NUL-bearing ``jti`` was stored where
+    PostgreSQL refuses it."""
 
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
@@ -338,10 +347,17 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         return [issuer(), f"{issuer()}/oidc/token"]
 
     def validate_jti(self, claims: Any, jti: str) -> bool:
+        if not (0 < len(jti) <= JTI_LENGTH and jti.isprintable()):
+            raise InvalidClientError(
+                description=f"The jti must be 1 to {JTI_LENGTH} printable characters."
+            )
+        remaining = float(claims["exp"]) - time.time()
+        if remaining > ASSERTION_LIFETIME.total_seconds() + self.leeway:
+            raise InvalidClientError(description="The assertion must expire within an hour.")
         client = query_client(claims["sub"])
         if client is None:
             return False
-        expires = utcnow() + timedelta(seconds=max(0, int(claims["exp"]) - int(time.time())))
+        expires = utcnow() + timedelta(seconds=max(0, int(remaining)))
         try:
             with db.session.begin_nested():
                 db.session.add(OidcSpentAssertion(client_pk=client.id, jti=jti, expires_at=expires))

@@ -97,3 +97,57 @@ def test_basic_credentials_that_are_not_base64_of_utf8_are_an_invalid_client(
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"exp": 10**20}, {"exp": 1e20}, {"exp": 2**63}, {"jti": "x" * 5000}, {"jti": "a\x00b"}],
+    ids=["exp-10e20", "exp-float", "exp-2e63", "jti-5000-characters", "jti-nul"],
+)
+def test_private_key_jwt_assertions_that_cannot_be_kept_are_an_invalid_client(
+    portal: Flask, claims: dict[str, object]
+) -> None:
+    """Found by fuzzing the token endpoint with assertions signed by the agency's own key:
+    ``exp`` 10^20 overflowed the spent assertion's expiry (a 500); a 5,000-character or
+    NUL-bearing ``jti`` was stored (PostgreSQL refuses both: a 500 there)."""
+    import secrets
+    import time
+
+    from joserfc import jwt
+    from joserfc.jwk import ECKey
+
+    from identity.oidc.models import OidcSpentAssertion
+
+    key = ECKey.generate_key("P-256", private=True)
+    with portal.app_context():
+        registered = clients.create(
+            "Firmante",
+            ["https://signed.example/cb"],
+            auth_method="private_key_jwt",
+            jwks={"keys": [{**key.as_dict(private=False), "kid": "k"}]},
+        )
+        db.session.commit()
+        client_id = registered.client.client_id
+    now = int(time.time())
+    body = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": f"{portal.config['PUBLIC_URL'].rstrip('/')}/oidc/token",
+        "iat": now,
+        "exp": now + 60,
+        "jti": secrets.token_urlsafe(8),
+        **claims,
+    }
+    response = portal.test_client().post(
+        "/oidc/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": "x",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": jwt.encode({"alg": "ES256", "kid": "k"}, body, key),
+        },
+    )
+    assert response.status_code in (400, 401)
+    assert response.get_json()["error"] == "invalid_client"
+    with portal.app_context():
+        assert db.session.query(OidcSpentAssertion).count() == 0
