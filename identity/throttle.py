@@ -11,6 +11,8 @@ workers share the load), so they hold across processes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import time
 from dataclasses import dataclass
@@ -54,13 +56,16 @@ class Counter:
         limiter.limiter.clear(self.limit, *self.key)
 
 
-def _key(*parts: str) -> tuple[str, ...]:
+def _key(kind: str, *parts: str) -> tuple[str, ...]:
     """A counter's key, under the deployment's ``RATELIMIT_KEY_PREFIX`` as Flask-Limiter's
     own limits are: deployments sharing one Redis count their citizens apart (without it,
     a benchmark's password resets were still counted against the same addresses in the
-    next run)."""
+    next run). The email and address are a keyed fingerprint, not the values: Redis (its
+    memory, its dumps, an operator's ``KEYS *``) holds no one's email address."""
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
-    return (prefix, *parts) if prefix else parts
+    secret = current_app.config["SECRET_KEY"].encode()
+    who = hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+    return (prefix, kind, who) if prefix else (kind, who)
 
 
 def _account(email: str) -> Counter:

@@ -205,3 +205,15 @@ def test_deployments_sharing_one_rate_limit_storage_count_their_throttles_apart(
     for _ in range(4):
         throttle.fail(throttle.password_attempts("ana@example.es", "192.0.2.7"))
     throttle.check(throttle.password_attempts("ana@example.es", "192.0.2.7"))  # 4 of 5 here
+
+
+def test_the_rate_limit_storage_holds_no_email_address(db_app) -> None:
+    """The throttles' keys are keyed fingerprints: Redis's memory and dumps name no one."""
+    from portal.extensions import limiter
+
+    throttle.fail(throttle.password_attempts("ana@example.es", "192.0.2.7"))
+    throttle.fail(throttle.code_attempts("ana@example.es"))
+    assert throttle.may_email("ana@example.es")
+    stored = " ".join(str(key) for key in limiter.limiter.storage.storage)
+    assert "ana@example.es" not in stored and "192.0.2.7" not in stored
+    assert stored  # the counters are there, under their fingerprints
