@@ -10,7 +10,16 @@ import flask_babel
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import components, compression, errors, i18n, observability, security, static_files
+from portal import (
+    components,
+    compression,
+    errors,
+    i18n,
+    inputs,
+    observability,
+    security,
+    static_files,
+)
 from portal import config as config_module
 from portal.extensions import babel, csrf, db, limiter, migrate
 
@@ -36,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(overrides)
     config_module.refuse_embedded_defaults(app.config, instance)
     observability.init_app(app)  # first: what follows may already log
+    inputs.init_app(app)
     configure_extensions(app)
     configure_templates(app)
     components.init_app(app)

@@ -151,3 +151,37 @@ def test_private_key_jwt_assertions_that_cannot_be_kept_are_an_invalid_client(
     assert response.get_json()["error"] == "invalid_client"
     with portal.app_context():
         assert db.session.query(OidcSpentAssertion).count() == 0
+
+
+def test_control_characters_never_reach_a_form_or_a_view(portal: Flask) -> None:
+    """Found by fuzzing the rename form: ``\\x05\\x7f@D`` became a security key's name, shown
+    on the account page and written into the security history and its email. Every form
+    and query value loses its control characters as it is read; a vertical tab or a form
+    feed (pasted from a word processor) becomes a line break; tab and line breaks stay."""
+    with portal.test_request_context(
+        "/es/?q=padr%00%C3%B3n%1B%5B31m",
+        method="POST",
+        data={"na\x01me": "Llave\x00 azul\x7f\x85", "notes": "one\x0btwo\x0cthree\tfour\r\n"},
+    ):
+        from flask import request
+
+        assert request.args["q"] == "padrón[31m"
+        assert request.form["name"] == "Llave azul"
+        assert request.form["notes"] == "one\ntwo\nthree\tfour\r\n"
+
+
+def test_a_key_renamed_with_control_characters_keeps_the_visible_name(portal: Flask) -> None:
+    from identity.models import Factor
+    from tests.support.forms import post_form
+
+    browser = portal.test_client()
+    page = browser.get(
+        "/es/_test/state/signed_in?endpoint=identity.rename_method&factor_id=0",
+        follow_redirects=True,
+    )
+    url = page.request.path
+    response = post_form(browser, url, {"name": "\x05\x7fLlave\x00 azul\x1b[0m"})
+    assert response.status_code == 302
+    with portal.app_context():
+        factor = db.session.get(Factor, int(url.split("/")[-2]))
+        assert factor is not None and factor.name == "Llave azul[0m"
