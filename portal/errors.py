@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal import i18n
@@ -89,21 +89,42 @@ def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
     return _page("errors/csrf.html", 400, form_url=request.path)
 
 
-def handle_server_error(error: Exception) -> tuple[str, int]:
+#: Seconds a client (or a load balancer) should wait when the database is unreachable.
+DATABASE_RETRY_AFTER = 30
+
+
+def _database_unavailable(error: Exception) -> bool:
+    """The database could not be reached or dropped the connection (a restart, a failover,
+    SQLite's lock held too long): the service is unavailable for a moment, not broken."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
+def handle_server_error(
+    error: Exception,
+) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Roll back whatever the request half-did, log it, and say sorry in the citizen's language.
 
+    A database that cannot be reached answers 503 with Retry-After (the same words: the
+    citizen can only try again later), so clients and load balancers know it will pass.
     If even the layout cannot render (a broken template, a context processor
     that needs the database), a bare page with the same words is returned.
     """
     with contextlib.suppress(Exception):  # the database may be what failed
         db.session.rollback()
-    if not isinstance(error, HTTPException):
+    status, headers = 500, {}
+    if _database_unavailable(error):
+        status, headers = 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        current_app.logger.warning("The database is unavailable: %s", type(error).__name__)
+    elif not isinstance(error, HTTPException):
         current_app.logger.exception("Unhandled error", exc_info=error)
     try:
-        return _page("errors/500.html", 500)
+        body, status = _page("errors/500.html", status)
     except Exception:
         current_app.logger.exception("The error page itself failed")
-        return _bare_server_error_page(), 500
+        body = _bare_server_error_page()
+    return (body, status, headers) if headers else (body, status)
 
 
 def _bare_server_error_page() -> str:

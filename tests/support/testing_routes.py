@@ -83,6 +83,14 @@ def error(code: int) -> str:
     abort(code)
 
 
+@blueprint.route("/error/database", methods=["GET"])
+def database_gone() -> str:
+    """What a query raises when PostgreSQL restarts under it (psycopg's OperationalError)."""
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("SELECT 1", {}, Exception("terminating connection"))
+
+
 @blueprint.route("/post-only", methods=["POST"])
 def post_only() -> str:
     return "posted"

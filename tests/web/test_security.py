@@ -132,6 +132,19 @@ def test_a_server_error_is_a_translated_500_page(app) -> None:
     assert sorry in html
 
 
+def test_a_database_out_of_reach_is_a_503_to_try_again_later(app) -> None:
+    """A restart or failover is a moment's unavailability: 503 and Retry-After tell clients
+    and load balancers so, with the same translated apology (bench/faults.py restarts
+    PostgreSQL under load and sees these)."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/eu/_test/error/database")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    html = response.get_data(as_text=True)
+    assert 'lang="eu"' in html
+    assert translate(app, "eu", "Sorry, there is a problem with the service") in html
+
+
 def test_a_request_too_large_gets_a_page_not_a_crash(database_url, tmp_path) -> None:
     app = make_test_app(database_url, tmp_path, MAX_CONTENT_LENGTH=10)
     response = app.test_client().post("/es/_test/form", data={"full_name": "x" * 100})
