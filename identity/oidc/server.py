@@ -63,6 +63,11 @@ def issuer() -> str:
 
 
 def query_client(client_id: str) -> OidcClient | None:
+    """The live client ``client_id`` names. A name that is not printable text names none:
+    it can come straight from a Basic header or an assertion's unverified ``sub``, and a
+    NUL in a query parameter is an error on PostgreSQL."""
+    if not isinstance(client_id, str) or not client_id.isprintable():
+        return None
     return db.session.scalar(
         select(OidcClient).where(
             OidcClient.client_id == client_id, OidcClient.disabled_at.is_(None)

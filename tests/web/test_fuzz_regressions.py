@@ -185,3 +185,31 @@ def test_a_key_renamed_with_control_characters_keeps_the_visible_name(portal: Fl
     with portal.app_context():
         factor = db.session.get(Factor, int(url.split("/")[-2]))
         assert factor is not None and factor.name == "Llave azul[0m"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["abc\x00:secret", "abc\x1b[0m:secret"],
+    ids=["nul", "escape"],
+)
+def test_a_client_id_with_control_characters_in_basic_credentials_names_no_client(
+    portal: Flask, authorization: str
+) -> None:
+    """Found by fuzzing revocation (and checked on PostgreSQL): ``Basic`` base64 of
+    ``abc\\x00:secret`` sent the NUL to the client lookup, a 500 on PostgreSQL (the fuzz
+    tests' database watch fails any statement that carries a NUL, whatever the database)."""
+    import base64
+
+    from tests.support.stored import watching
+
+    credentials = "Basic " + base64.b64encode(authorization.encode()).decode()
+    with portal.app_context():
+        engine = db.engine
+    with watching(engine) as watch:
+        watch.active = True
+        response = portal.test_client().post(
+            "/oidc/revoke", data={"token": "x"}, headers={"Authorization": credentials}
+        )
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert watch.problems == []
