@@ -7,6 +7,7 @@ These objects are created unbound and wired to an app in ``create_app``, so that
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -31,6 +33,22 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
+    """The embedded SQLite file in write-ahead-log mode: readers no longer wait for a writer
+    (a page load during another visitor's submission on the threaded server), and a writer
+    waits its turn for up to five seconds instead of failing with "database is locked".
+    PostgreSQL, production's database, is left alone."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute("PRAGMA journal_mode = WAL")  # stays on the file; in memory it is "memory"
+    finally:
+        cursor.close()
 
 
 class Base(DeclarativeBase):

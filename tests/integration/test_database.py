@@ -42,3 +42,21 @@ def test_migrations_build_exactly_the_models(database_url, tmp_path) -> None:
             )
             differences = compare_metadata(context, db.metadata)
     assert differences == [], "the models changed: add a migration (flask db migrate)"
+
+
+def test_the_embedded_database_lets_readers_in_while_one_writes(database_url, tmp_path) -> None:
+    """SQLite in write-ahead-log mode: a reader is not held up by a writer's open transaction
+    (on the threaded dev server, one visitor's submission no longer stalls another's page)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL readers never wait for writers")
+    from sqlalchemy import text
+
+    app = make_test_app(database_url, tmp_path)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as writer, db.engine.connect() as reader:
+            assert writer.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            writer.execute(text("BEGIN EXCLUSIVE"))  # blocks every reader without WAL
+            writer.execute(text("UPDATE accounts SET language = 'es' WHERE 1 = 0"))
+            assert reader.execute(text("SELECT count(*) FROM accounts")).scalar() == 0
+            writer.execute(text("ROLLBACK"))
