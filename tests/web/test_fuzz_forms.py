@@ -302,24 +302,30 @@ class Target:
         response = finished(self.client.get(url, follow_redirects=self.page.state is not None))
         assert response.status_code == 200, f"{url}: {response.status_code}"
         self.page_url = response.request.url
-        form = self._find(response.get_data(as_text=True))
+        form = self.find(response.get_data(as_text=True))
         assert form is not None, f"no form posting to {self.endpoint} on {self.page_url}"
         self.form = form
 
     def refresh(self) -> None:
         response = finished(self.client.get(self.page_url))
-        form = self._find(response.get_data(as_text=True)) if response.status_code == 200 else None
+        form = self.find(response.get_data(as_text=True)) if response.status_code == 200 else None
         if form is not None:
             self.form = form
         elif self.setups < self.SETUPS:
             self.open()
 
-    def _find(self, html: str) -> HtmlForm | None:
+    def find(self, html: str) -> HtmlForm | None:
         adapter = self.app.url_map.bind("localhost")
         for form in post_forms(html, self.page_url):
             if adapter.match(urlsplit(form.action).path, method="POST")[0] == self.endpoint:
                 return form
         return None
+
+    def token_sent(self, pairs: list[tuple[bytes, bytes]]) -> bool:
+        """Whether the first CSRF token in ``pairs`` is the page's (the one Flask-WTF reads)."""
+        sent = next((value for name, value in pairs if name.endswith(b"csrf_token")), None)
+        shown = next((v for k, v in self.form.as_shown() if k.endswith("csrf_token")), "")
+        return sent == shown.encode()
 
     @property
     def action(self) -> str:
@@ -392,6 +398,12 @@ def post_and_check(target: Target, pairs: list[tuple[bytes, bytes]], uploads: li
         after = row_marks(connection, tables)
         on_disk = upload_names(Path(app.config["UPLOAD_FOLDER"]))
         assert on_disk <= _stored_files(connection), f"{sent}: a file kept without its row"
+    if (
+        response.status_code in (400, 422)
+        and target.token_sent(sent.pairs)  # else the "form expired" page, rightly
+        and target.find(response.get_data(as_text=True))
+    ):
+        assert shows_errors(response), f"{sent}: the form again, refused, without its errors"
     if response.status_code >= 400 or shows_errors(response):
         grown = {name for name in after if after[name] > before[name]} - REFUSALS_LOGGED
         assert grown == set(), f"{sent}: refused, yet rows were added to {sorted(grown)}"
