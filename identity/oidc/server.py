@@ -377,9 +377,13 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
 def readable_basic_credentials(authorization: str | None) -> bool:
     """Whether HTTP Basic credentials are base64 of UTF-8, as RFC 6749 §2.3.1 has clients
     send them. Authlib's decoder lets a ValueError out for anything else (``Basic é``, or
-    bytes that are not UTF-8 once decoded): a 500 at the token, revocation and
-    introspection endpoints."""
-    scheme, _sep, value = (authorization or "").strip().partition(" ")
+    bytes that are not UTF-8 once decoded), and for a header with a space but not two
+    words (`` ``, ``Basic  ``): each a 500 at the token, revocation and introspection
+    endpoints."""
+    words = (authorization or "").split(None, 1)
+    if " " in (authorization or "") and len(words) < 2:
+        return False
+    scheme, value = words if len(words) == 2 else ("", "")
     if scheme.lower() != "basic":
         return True
     try:

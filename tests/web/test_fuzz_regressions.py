@@ -81,14 +81,22 @@ def test_max_age_in_digits_that_are_not_ascii_is_an_invalid_request_to_the_agenc
 @pytest.mark.parametrize("path", ["/oidc/token", "/oidc/revoke", "/oidc/introspect"])
 @pytest.mark.parametrize(
     "credentials",
-    ["Basic //467aCA", "Basic \u00e9t\u00e9", "basic \u00ff"],
-    ids=["base64-of-bytes-not-utf8", "not-ascii", "lowercase-scheme-latin1"],
+    ["Basic //467aCA", "Basic \u00e9t\u00e9", "basic \u00ff", " ", "Basic  ", "x "],
+    ids=[
+        "base64-of-bytes-not-utf8",
+        "not-ascii",
+        "lowercase-scheme-latin1",
+        "a-space",
+        "scheme-and-spaces",
+        "word-and-space",
+    ],
 )
 def test_basic_credentials_that_are_not_base64_of_utf8_are_an_invalid_client(
     portal: Flask, path: str, credentials: str
 ) -> None:
     """``Basic //467aCA`` (the bytes ff fe 3a ed a0 80) and ``Basic été`` were 500s:
-    Authlib's decoder raised ValueError. They authenticate no client (RFC 6749 §5.2)."""
+    Authlib's decoder raised ValueError; so was a header of one space, which it cannot
+    split in two. They authenticate no client (RFC 6749 §5.2)."""
     response = portal.test_client().post(
         path,
         data={"token": "x", "grant_type": "refresh_token"},
