@@ -401,10 +401,22 @@ def client_secret_basic(query: Any, request: Any) -> OidcClient | None:
     return authenticate_client_secret_basic(query, request)
 
 
+def require_token(request: Any) -> None:
+    """A revocation or introspection request names a token; its ``token_type_hint`` is only
+    a hint (RFC 7009 §2.1, RFC 7662 §2.1): every token is looked up whatever it says.
+    Authlib refuses a hint it does not know (``id_token``) with a 401 carrying no
+    ``WWW-Authenticate``, which tells an agency its credentials failed when they did not."""
+    if not request.form.get("token"):
+        raise InvalidRequestError()
+
+
 class Revocation(RevocationEndpoint):
     """RFC 7009. Revoking either token of a pair revokes its whole family."""
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def check_params(self, request: Any, client: OidcClient) -> None:
+        require_token(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> OidcToken | None:
         return find_token(token_string)
@@ -417,6 +429,9 @@ class Introspection(IntrospectionEndpoint):
     """RFC 7662, for agencies' APIs: a client of the same sector (agency) may ask."""
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def check_params(self, request: Any, client: OidcClient) -> None:
+        require_token(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> OidcToken | None:
         return find_token(token_string)

@@ -34,6 +34,15 @@ def agency(portal: Flask) -> str:
         return registered.client.client_id
 
 
+@pytest.fixture
+def agency_with_secret(portal: Flask) -> tuple[str, str]:
+    """A confidential agency's client id and secret."""
+    with portal.app_context():
+        registered = clients.create("Agencia", [CALLBACK], sector="agency.example")
+        db.session.commit()
+        return registered.client.client_id, registered.secret or ""
+
+
 def _authorize(**params: str) -> str:
     query = {
         "response_type": "code",
@@ -221,3 +230,29 @@ def test_a_client_id_with_control_characters_in_basic_credentials_names_no_clien
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
     assert watch.problems == []
+
+
+@pytest.mark.parametrize("path", ["/oidc/revoke", "/oidc/introspect"])
+def test_a_token_type_hint_the_portal_does_not_know_is_only_a_hint(
+    portal: Flask, agency_with_secret: tuple[str, str], path: str
+) -> None:
+    """Found by a deeper fuzz of revocation: ``token_type_hint=id_token`` from an agency
+    whose credentials were right got Authlib's 401 without ``WWW-Authenticate``, as if they
+    were wrong. A hint is only a hint (RFC 7009 §2.1, RFC 7662 §2.1); a missing token is
+    an invalid_request (400)."""
+    import base64
+
+    client_id, secret = agency_with_secret
+    basic = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    browser = portal.test_client()
+    response = browser.post(
+        path,
+        data={"token": "unknown", "token_type_hint": "id_token"},
+        headers={"Authorization": basic},
+    )
+    assert response.status_code == 200
+    if path == "/oidc/introspect":
+        assert response.get_json() == {"active": False}
+    missing = browser.post(path, data={"token_type_hint": "x"}, headers={"Authorization": basic})
+    assert missing.status_code == 400
+    assert missing.get_json()["error"] == "invalid_request"
