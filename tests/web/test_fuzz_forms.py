@@ -11,6 +11,8 @@ CSRF token, and files of any bytes, type and name.
 
 What is checked after every post:
 - the answer is the portal's page in the page's language, never a 5xx;
+- a form that shows itself again as refused (posted with its own token) shows its error
+  summary;
 - a refused form (4xx, or the page again with its error summary) added no row, except to
   the logs that record refusals (``REFUSALS_LOGGED``);
 - no uploaded file is on disk without its row (a refused file is not kept);

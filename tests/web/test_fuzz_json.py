@@ -36,7 +36,7 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import ROOT, empty_tables, make_test_app
 from tests.support import hostile
-from tests.support.fuzzing import assert_portal_answer, finished, fuzz_settings, visitor
+from tests.support.fuzzing import assert_portal_answer, finished, fuzz_settings, move, visitor
 from tests.support.html_forms import post_forms, urlencoded
 from tests.support.stored import watching
 
@@ -760,6 +760,7 @@ def test_passkey_answers_of_any_shape_are_refused_on_the_page(
     @fuzz_settings(examples=25)
     @given(st.data())
     def hostile_answers(data: st.DataObject) -> None:
+        move(browser)
         options = finished(
             browser.post(
                 f"/es/account/webauthn/options/{purpose}",
