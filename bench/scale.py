@@ -6,11 +6,13 @@ with SQL (``bench/scaling/generate.py``: citizens with a few applications each, 
 many, one with hundreds; cases in every state with their registry entries, timelines,
 notifications, documents and staff reads). Then gunicorn serves the portal on it and each
 page is timed over HTTP, one request at a time, signed in through the real forms: the
-citizen's folder (a typical citizen and the heavy one), the staff inbox (first page, a
-deep page, the overdue, waiting and one-procedure filters), the complaints queue, the
-staff's citizen search (by DNI, name and surname), the catalogue search and the figures
-(90 days and a year). The same pages are asked for once more in this process, to count
-the SQL statements each sends.
+citizen's folder (a typical citizen and the heavy one: overview, case list, its last
+page, notifications, who used their data), the staff inbox (first page, nine tenths down,
+the overdue, waiting and one-procedure filters, every case closed ones too), the
+complaints queue, the staff's citizen search (by DNI, full name, six namesakes, and a
+surname too common to show anyone), the catalogue search and the figures (90 days and a
+year). The same pages are asked for once more in this process, to count the SQL
+statements each sends.
 
 Each page gets its median and 95th percentile time over HTTP, and the CPU time a request
 costs the server and PostgreSQL together (read from /proc around the samples): on a

@@ -20,8 +20,8 @@ import unicodedata
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String, delete, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, delete, select
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from identity.models import Account
 from portal.extensions import db
@@ -41,7 +41,11 @@ class LookupTerm(db.Model):  # type: ignore[name-defined]
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
     #: HMAC-SHA256 of one normalised term, hex.
-    term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    #: The accounts holding a term, in order: a search starts from its rarest term and stops
+    #: at a page of accounts holding the others (the primary key answers those).
+    __table_args__ = (Index("ix_citizen_lookup_terms_term_account", "term", "account_id"),)
 
 
 def _fold(text: str) -> str:
@@ -107,13 +111,14 @@ def find(query: str, limit: int = 10) -> list[int]:
     terms = query_terms(query)
     if not terms or len(terms) > MAX_TERMS:
         return []
-    hashed = [fingerprint(term) for term in terms]
-    matches = (
-        select(LookupTerm.account_id)
-        .where(LookupTerm.term.in_(hashed))
-        .group_by(LookupTerm.account_id)
-        .having(func.count() == len(hashed))
-        .order_by(LookupTerm.account_id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(matches))
+    first, *others = sorted(fingerprint(term) for term in terms)
+    holds = [aliased(LookupTerm) for _ in others]
+    matches = select(LookupTerm.account_id).where(LookupTerm.term == first)
+    for alias, term in zip(holds, others, strict=True):
+        # One join per further term: the database can start from the rarest and stop at a
+        # page, where grouping every account that holds any of them cost as much as a
+        # common surname is common.
+        matches = matches.join(
+            alias, (alias.account_id == LookupTerm.account_id) & (alias.term == term)
+        )
+    return list(db.session.scalars(matches.order_by(LookupTerm.account_id).limit(limit)))

@@ -39,15 +39,17 @@ class Application(db.Model):  # type: ignore[name-defined]
     __tablename__ = "applications"
     __table_args__ = (
         Index("ix_applications_account_status", "account_id", "status"),
-        #: The staff inbox's order within each state (portal.backoffice.paging), with the
-        #: procedure last, so an agency's cases are picked and counted from the index alone.
+        #: The staff inbox's order within each state (portal.backoffice.paging), then the
+        #: procedure and the paused clock, so the agency's cases (overdue, or waiting) are
+        #: picked and counted from the index alone.
         Index(
-            "ix_applications_state_deadline",
+            "ix_applications_inbox_order",
             "status",
             "due_at",
             "submitted_at",
             "id",
             "procedure_slug",
+            "clock_paused_at",
         ),
         #: The cases sent, and the forms started, in a period (the agency's figures).
         Index("ix_applications_submitted_at", "submitted_at"),

@@ -7,12 +7,12 @@ page, and even the first page sorted every case matching the filters: no single 
 gives that order across several states at once. So a page is found from where its
 neighbour ended instead: the last case shown (``after``) or the first one (``before``),
 by its position in that order. For each state the filters allow, the index
-``ix_applications_state_deadline`` (status, due date, sent time, id, procedure) holds that
-state's cases already in order and can be entered at the position; the database reads
-each run only until it has a page of the agency's cases (their procedure is in the index
-too) and merges the runs (a Merge Append on PostgreSQL), whatever lies before the position
-or after the page. An agency with a small share of the cases costs a longer read of each
-run, never a sort.
+``ix_applications_inbox_order`` (status, due date, sent time, id, procedure, paused
+clock) holds that state's cases already in order and can be entered at the position; the
+database reads each run only until it has a page of the agency's cases (their procedure
+and clock are in the index too) and merges the runs (a Merge Append on PostgreSQL),
+whatever lies before the position or after the page. An agency with a small share of the
+cases costs a longer read of each run, never a sort.
 """
 
 from __future__ import annotations
