@@ -1,6 +1,7 @@
 """The machine endpoints under hostile requests: OpenID Connect's token, userinfo,
-revocation and introspection, discovery and keys, health and metrics, and the passkey
-options the browser fetches. Never a server error; OAuth errors as RFC 6749 §5.2 and
+revocation and introspection, discovery and keys, health and metrics, and the JSON of
+passkeys (the options the page's script fetches, the answers it posts). Never a server
+error; OAuth errors as RFC 6749 §5.2 and
 RFC 6750 §3 say (JSON, the right code, ``WWW-Authenticate``, never cached); nothing
 stored that PostgreSQL would refuse.
 
