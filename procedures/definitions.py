@@ -155,7 +155,7 @@ class Field:
     width: int | None = None
     pattern: str | None = None
     pattern_error: Text | None = None
-    #: A check beyond the shape (``procedures.identifiers.CHECKS``): a DNI's letter, an IBAN's digits.
+    #: A check beyond the shape (``procedures.identifiers.CHECKS``): a DNI letter, IBAN digits.
     check: str | None = None
     may_be_already_provided: bool = False
     min_choices: int | None = None
