@@ -51,7 +51,8 @@ def test_the_embedded_database_lets_readers_in_while_one_writes(database_url, tm
         pytest.skip("PostgreSQL readers never wait for writers")
     from sqlalchemy import text
 
-    app = make_test_app(database_url, tmp_path)
+    # A database of its own: the session's holds whatever earlier tests left in it.
+    app = make_test_app(f"sqlite:///{tmp_path / 'wal.sqlite3'}", tmp_path)
     with app.app_context():
         upgrade()
         with db.engine.connect() as writer, db.engine.connect() as reader:
