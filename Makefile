@@ -93,12 +93,18 @@ agency-demo: $(VENV)/.installed compile-translations migrate  ## Serve the porta
 	PORTAL_URL=http://$(HOST):$(PORT) AGENCY_URL=http://$(HOST):$(AGENCY_PORT) \
 		$(BIN)/flask --app examples.agency.app run --host $(HOST) --port $(AGENCY_PORT)
 
+# The suite runs on every core (pytest-xdist): each worker has its own database (a file or a
+# PostgreSQL schema), live server and browser, and takes whole files, so a module's shared
+# fixtures are built once. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL = --numprocesses $(TEST_WORKERS) --dist loadfile
+
 test: $(VENV)/.installed-test node_modules/.installed browser compile-translations  ## Install what the tests need, then lint and run the whole suite
 	$(BIN)/ruff check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-database: $(VENV)/.installed-test compile-translations  ## The database tests only (.ci/run runs them on PostgreSQL)
-	$(BIN)/pytest -m database $(PYTEST_ARGS)
+	$(BIN)/pytest -m database $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # Each benchmark's standard error (migrations' and servers' logs) is shown only if it fails;
 # each stops the servers it started, however it ends. BENCH_SECONDS=60 for steadier figures.
