@@ -106,6 +106,17 @@ def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
+def _without_jit(database_url: str) -> str:
+    """libpq ``options`` turning JIT off, after any the URL gives (``?options=-csearch_path=x``
+    for a schema): connect arguments replace the URL's own ``options``, they do not add to
+    them, so a deployment's (and each test run's) schema was silently dropped for public."""
+    from sqlalchemy.engine import make_url
+
+    given = make_url(database_url).query.get("options", "")
+    given = given if isinstance(given, str) else " ".join(given)
+    return f"{given} -c jit=off".strip()
+
+
 def from_environment(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the configuration mapping from environment variables.
 
@@ -146,7 +157,7 @@ def from_environment(instance_path: Path, environ: dict[str, str] | None = None)
             # for the figures' statements that took longer than running them (1.2 of 2 s
             # over three years at 100,000 applications, bench/scale.py), and no page of
             # ours runs long enough to gain it back.
-            **({"connect_args": {"options": "-c jit=off"}} if postgresql else {}),
+            **({"connect_args": {"options": _without_jit(database_url)}} if postgresql else {}),
         },
         # Rate limits: in memory for one process, Redis when several share the load.
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",

@@ -233,14 +233,21 @@ def test_the_worker_process_sends_then_stops_cleanly_on_sigterm(
     )
     try:
         deadline = time.monotonic() + 30
-        while not smtp.messages("eva@example.es") and time.monotonic() < deadline:
+        while (
+            not smtp.messages("eva@example.es")
+            and process.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
-        assert smtp.messages("eva@example.es"), "the worker sent nothing"
+        if not smtp.messages("eva@example.es"):
+            process.kill()
+            pytest.fail(f"the worker sent nothing; it said:\n{process.communicate()[1]}")
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
             process.kill()
+            process.communicate()  # reaped and its pipe closed, whatever failed above
     assert process.returncode == 0, stderr
     assert '"message": "worker stopped"' in stderr
     assert "eva@example.es" not in stderr  # the logs name no one

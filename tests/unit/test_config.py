@@ -64,6 +64,17 @@ def test_each_production_part_is_switched_on_by_one_variable(tmp_path) -> None:
     assert not (tmp_path / "secret_key").exists()
 
 
+def test_a_schema_named_in_the_database_url_is_kept_beside_jit_off(tmp_path) -> None:
+    """libpq options in the URL (a schema of its own) survive the connect options we add:
+    SQLAlchemy's connect arguments replace the URL's, so the schema was lost for public."""
+    url = "postgresql://portal@db.internal/portal?options=-csearch_path%3Dcouncil"
+    config = from_environment(tmp_path, environ={**PRODUCTION, "DATABASE_URL": url})
+    options = config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    assert options == "-csearch_path=council -c jit=off"
+    plain = from_environment(tmp_path, environ=PRODUCTION)
+    assert plain["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"] == "-c jit=off"
+
+
 def test_local_development_drops_secure_cookies_for_plain_http(tmp_path) -> None:
     config = from_environment(tmp_path, environ={"PORTAL_ENV": "development"})
     assert config["SESSION_COOKIE_SECURE"] is False
