@@ -8,7 +8,6 @@ forwarder the test cuts (tests/support/tcp_proxy.py), not for the server other t
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -16,22 +15,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from portal import mail, outbox
 from portal.extensions import db, utcnow
 from portal.outbox import OutboxEmail
 from tests.conftest import empty_tables, make_test_app
 from tests.support.smtp import SmtpServer
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, needs_a_database_server
 
-pytestmark = [
-    pytest.mark.database,
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="needs a database server to cut off; .ci/run runs it in its PostgreSQL pass",
-    ),
-]
+pytestmark = [pytest.mark.database, needs_a_database_server]
 
 #: How long the database stays away after the mail server took the message.
 OUTAGE = 1.0
@@ -59,13 +51,9 @@ class SmtpThenDatabaseDown(SmtpServer):
 def test_an_email_sent_as_the_database_goes_down_is_recorded_once_it_is_back_and_sent_once(
     _migrated: str, tmp_path: Path
 ) -> None:
-    real = make_url(_migrated)
-    database = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
+    database = TcpProxy.to_database(_migrated).start()
     smtp = SmtpThenDatabaseDown(database).start()
-    through_proxy = real.set(host="127.0.0.1", port=database.port)
-    app = make_test_app(
-        through_proxy.render_as_string(hide_password=False), tmp_path / "instance", **smtp.config()
-    )
+    app = make_test_app(database.url_through(_migrated), tmp_path / "instance", **smtp.config())
     try:
         with app.app_context():
             outbox.enqueue(

@@ -9,32 +9,23 @@ forwarder the test cuts (tests/support/tcp_proxy.py), not for the server other t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask, current_app
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from portal.extensions import db
 from tests.conftest import make_test_app
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, needs_a_database_server
 
-pytestmark = [
-    pytest.mark.database,
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="needs a database server to cut off; .ci/run runs it in its PostgreSQL pass",
-    ),
-]
+pytestmark = [pytest.mark.database, needs_a_database_server]
 
 
 @pytest.fixture
 def database(_migrated: str) -> Iterator[TcpProxy]:
-    real = make_url(_migrated)
-    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
+    proxy = TcpProxy.to_database(_migrated).start()
     yield proxy
     proxy.cut()
 
@@ -43,10 +34,7 @@ def database(_migrated: str) -> Iterator[TcpProxy]:
 def portal(_migrated: str, database: TcpProxy, tmp_path: Path) -> Flask:
     """The portal on the database through the forwarder, with a page that reads the
     database and then loses it, as a page does when PostgreSQL restarts just then."""
-    url = make_url(_migrated).set(host="127.0.0.1", port=database.port)
-    app = make_test_app(
-        url.render_as_string(hide_password=False), tmp_path / "instance", CUT_AFTER_READ=True
-    )
+    app = make_test_app(database.url_through(_migrated), tmp_path / "instance", CUT_AFTER_READ=True)
 
     @app.route("/_outage/read")
     def read() -> str:

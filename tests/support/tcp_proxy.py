@@ -9,10 +9,20 @@ again and forwards new connections to the real server.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 
+import pytest
+from sqlalchemy.engine import make_url
+
 from tests.support.smtp import free_port
+
+#: Marks a test that cuts a database server off: SQLite has none to cut.
+needs_a_database_server = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs a database server to cut off; .ci/run runs it in its PostgreSQL pass",
+)
 
 
 class TcpProxy:
@@ -22,6 +32,17 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
+
+    @classmethod
+    def to_database(cls, database_url: str) -> TcpProxy:
+        """A forwarder (not started yet) to the server ``database_url`` names."""
+        real = make_url(database_url)
+        return cls(real.host or "127.0.0.1", real.port or 5432)
+
+    def url_through(self, database_url: str) -> str:
+        """``database_url`` reaching its server through this forwarder."""
+        through = make_url(database_url).set(host="127.0.0.1", port=self.port)
+        return through.render_as_string(hide_password=False)
 
     def start(self) -> TcpProxy:
         listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR: again
