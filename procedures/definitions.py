@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from procedures.identifiers import CHECKS
 from procedures.taxonomy import LIFE_EVENTS, TOPICS
 
 log = logging.getLogger(__name__)
@@ -908,8 +909,6 @@ def _field(reader: Reader, node: Any, path: str) -> Field | None:
     pattern = node.get("pattern")
     check = node.get("check")
     if check is not None:
-        from procedures.identifiers import CHECKS
-
         check = reader.choice(check, _join(path, "check"), tuple(CHECKS))
     pattern_error = reader.text(
         node.get("pattern_error"),

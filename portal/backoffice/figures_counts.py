@@ -21,7 +21,6 @@ would not match a NULL in ``IN``) and as ``None`` from here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,7 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
-from portal.backoffice.suppression import MIN_PEOPLE
+from portal.backoffice.suppression import MIN_PEOPLE, People
 from portal.extensions import db
 from procedures.models import DRAFT, Application, TimelineEvent
 
@@ -78,9 +77,6 @@ def _sqlite(element: MicrosecondsBetween, compiler: Any, **kw: Any) -> str:
         f" * 1000000 + CAST(substr({later}, 21, 6) AS INTEGER)"
         f" - CAST(substr({earlier}, 21, 6) AS INTEGER))"
     )
-
-
-People = set[Hashable] | int
 
 
 @dataclass
